@@ -1,0 +1,120 @@
+"""The command line: ``python -m forcemlp train | data | bench``.
+
+    python -m forcemlp train --framework torch --epochs 5 --json
+    python -m forcemlp data --dataset fashion-mnist
+    python -m forcemlp bench --epochs 1
+
+Every error a user can cause ends as one line on stderr and exit code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from .config import TrainConfig
+from .errors import ForceMLPError
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but its complaints are one line that names the fix, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ForceMLPError(f"{message} (see '{self.prog} --help').")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="forcemlp", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    train = commands.add_parser("train", help="train an MLP and evaluate it on the test set")
+    train.add_argument("--framework", default="torch", help="torch, keras or numpy")
+    train.add_argument("--style", default="sequential", help="sequential or functional")
+    train.add_argument("--hidden", type=int, nargs="*", default=[16], metavar="SIZE",
+                       help="hidden layer sizes, e.g. --hidden 784 16")
+    train.add_argument("--activation", default="relu")
+    train.add_argument("--optimizer", default="adam")
+    train.add_argument("--lr", type=float, default=1e-3, help="learning rate")
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--batch-size", type=int, default=20)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--dataset", default="mnist", help="mnist or fashion-mnist")
+    train.add_argument("--data-dir", default=None, help="folder holding the four IDX .gz files")
+    train.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    train.add_argument("--train-size", type=int, default=None,
+                       help="use only the first N training images (quick runs)")
+    train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--json", action="store_true", help="end with one JSON line of results")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    data = commands.add_parser("data", help="show where the data is and verify every file")
+    data.add_argument("--dataset", default="mnist")
+    data.add_argument("--data-dir", default=None)
+
+    bench = commands.add_parser("bench", help="seed-style DataLoader loop vs forcemlp's trainer")
+    bench.add_argument("--epochs", type=int, default=1)
+    bench.add_argument("--data-dir", default=None)
+    bench.add_argument("--json", action="store_true")
+    return parser
+
+
+def command_train(args: argparse.Namespace) -> None:
+    from .runner import run
+
+    config = TrainConfig(
+        framework=args.framework, style=args.style, hidden_sizes=tuple(args.hidden),
+        activation=args.activation, optimizer=args.optimizer, learning_rate=args.lr,
+        epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
+        device=args.device, train_size=args.train_size, dropout=args.dropout,
+    )
+    result = run(config, data_dir=args.data_dir, progress=not args.quiet, cache=False)
+    print("epoch  train_loss  train_acc  val_loss  val_acc  seconds")
+    for epoch in result.history.epochs:
+        print(f"{epoch.epoch:>5}  {epoch.train_loss:10.4f}  {epoch.train_accuracy:9.4f}"
+              f"  {epoch.val_loss:8.4f}  {epoch.val_accuracy:7.4f}  {epoch.seconds:7.2f}")
+    print(f"best epoch {result.history.best_epoch}; test accuracy {result.test.accuracy:.4f}"
+          f" ({result.test.correct}/{len(result.test.labels)}), test loss {result.test.loss:.4f},"
+          f" {result.samples_per_second:,.0f} samples/s")
+    if args.json:
+        print(json.dumps(result.summary()))
+
+
+def command_data(args: argparse.Namespace) -> None:
+    from .data import verify
+
+    report = verify(args.dataset, args.data_dir)
+    for path, status in report:
+        print(f"{status if status == 'ok' else 'FAILED'}  {path}")
+    failures = [status for _, status in report if status != "ok"]
+    if failures:
+        raise ForceMLPError(failures[0])
+
+
+def command_bench(args: argparse.Namespace) -> None:
+    if args.epochs <= 0:
+        raise ForceMLPError(f"--epochs must be a positive whole number, got {args.epochs}.")
+    from .bench import format_benchmark, run_benchmark
+
+    result = run_benchmark(epochs=args.epochs, data_dir=args.data_dir)
+    print(format_benchmark(result))
+    if args.json:
+        print(json.dumps(result))
+
+
+COMMANDS = {"train": command_train, "data": command_data, "bench": command_bench}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit code (2 for any error the user can fix)."""
+    try:
+        args = build_parser().parse_args(argv)
+        COMMANDS[args.command](args)
+    except ForceMLPError as error:
+        print(f"forcemlp: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("forcemlp: interrupted", file=sys.stderr)
+        return 130
+    return 0

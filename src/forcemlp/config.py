@@ -1,0 +1,72 @@
+"""One place that says what a training run is, checked before any framework is imported."""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import ForceMLPError
+
+FRAMEWORKS = ("torch", "keras", "numpy")
+STYLES = ("sequential", "functional")
+OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta")
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of ``choices``, else raise a one-line error listing them."""
+    if value not in choices:
+        raise ForceMLPError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}.")
+    return value
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a run's result; equal configs give equal metrics on one machine.
+
+    The defaults are the seed article's PyTorch model: 784-16-10, ReLU, Adam 1e-3, batch 20,
+    5 epochs. ``train_size`` keeps the first N training images, for quick runs.
+    """
+
+    framework: str = "torch"
+    style: str = "sequential"
+    hidden_sizes: tuple[int, ...] = (16,)
+    activation: str = "relu"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    epochs: int = 5
+    batch_size: int = 20
+    seed: int = 0
+    dataset: str = "mnist"
+    device: str = "auto"
+    train_size: int | None = None
+    dropout: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_choice("framework", self.framework, FRAMEWORKS)
+        check_choice("style", self.style, STYLES)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        check_choice("device", self.device, DEVICES)
+        object.__setattr__(self, "hidden_sizes", tuple(int(size) for size in self.hidden_sizes))
+        if not self.hidden_sizes:
+            raise ForceMLPError("hidden_sizes is empty: give at least one hidden layer, e.g. --hidden 16.")
+        if any(size <= 0 for size in self.hidden_sizes):
+            raise ForceMLPError(f"hidden layer sizes must be positive, got {list(self.hidden_sizes)}.")
+        for name in ("epochs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ForceMLPError(f"learning rate must be a positive number, got {self.learning_rate!r}.")
+        if self.train_size is not None and self.train_size <= 0:
+            raise ForceMLPError(f"train_size must be positive, got {self.train_size!r}.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ForceMLPError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["hidden_sizes"] = list(self.hidden_sizes)
+        return record

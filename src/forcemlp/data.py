@@ -1,0 +1,408 @@
+"""Find, verify, parse and split MNIST and Fashion-MNIST from the four original IDX ``.gz`` files.
+
+    python -m forcemlp data            # where the data is, and whether every file verifies
+
+Where the files are looked for, in order: an explicit folder (``data_dir``); ``$FORCEMLP_DATA/<name>``;
+the system folder Debian's ``dataset-fashion-mnist`` installs; the per-user cache
+(``$XDG_CACHE_HOME/forcemlp/<name>``). Only when all are empty are the files downloaded, into
+the cache, each checked against its checksum before it is kept. Folders given by the user are
+only read, never written to.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ForceMLPError
+
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One of a dataset's four files: its name, and checksums of the .gz and of its contents.
+
+    The content checksum is the one that always holds: redistributions (Debian's, for one)
+    recompress the files, which changes the .gz bytes but not what is inside.
+    """
+
+    filename: str
+    download_hash: str
+    content_sha256: str
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    title: str
+    files: dict[str, DataFile]
+    mirrors: tuple[str, ...]
+    class_names: tuple[str, ...]
+    system_dirs: tuple[str, ...] = ()
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "mnist": DatasetSpec(
+        name="mnist",
+        title="MNIST",
+        files={
+            "train_images": DataFile(
+                "train-images-idx3-ubyte.gz",
+                "sha256:440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
+                "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+            ),
+            "train_labels": DataFile(
+                "train-labels-idx1-ubyte.gz",
+                "sha256:3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
+                "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+            ),
+            "test_images": DataFile(
+                "t10k-images-idx3-ubyte.gz",
+                "sha256:8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+                "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+            ),
+            "test_labels": DataFile(
+                "t10k-labels-idx1-ubyte.gz",
+                "sha256:f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+                "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+            ),
+        },
+        mirrors=(
+            "https://ossci-datasets.s3.amazonaws.com/mnist/",
+            "https://storage.googleapis.com/cvdf-datasets/mnist/",
+        ),
+        class_names=tuple(str(digit) for digit in range(10)),
+    ),
+    "fashion-mnist": DatasetSpec(
+        name="fashion-mnist",
+        title="Fashion-MNIST",
+        files={
+            "train_images": DataFile(
+                "train-images-idx3-ubyte.gz",
+                "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            ),
+            "train_labels": DataFile(
+                "train-labels-idx1-ubyte.gz",
+                "md5:25c81989df183df01b3e8a0aad5dffbe",
+                "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            ),
+            "test_images": DataFile(
+                "t10k-images-idx3-ubyte.gz",
+                "md5:bef4ecab320f06d8554ea6380940ec79",
+                "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            ),
+            "test_labels": DataFile(
+                "t10k-labels-idx1-ubyte.gz",
+                "md5:bb300cfdad3c16e7a12a480ee83cd310",
+                "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+            ),
+        },
+        mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        class_names=(
+            "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        ),
+        system_dirs=("/usr/share/datasets/fashion-mnist",),
+    ),
+}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    """The spec of a dataset by name, or a clear error listing the names that exist."""
+    try:
+        return DATASETS[name]
+    except KeyError:
+        raise ForceMLPError(
+            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}."
+        ) from None
+
+
+def cache_dir(name: str) -> Path:
+    """The per-user folder downloads go to (``$XDG_CACHE_HOME/forcemlp/<name>``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "forcemlp" / name
+
+
+def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Folders searched for a dataset's files, in order (see the module docstring)."""
+    spec = dataset_spec(name)
+    if data_dir is not None:
+        return [Path(data_dir)]
+    candidates = []
+    if root := os.environ.get("FORCEMLP_DATA"):
+        candidates.append(Path(root) / name)
+    candidates += [Path(folder) for folder in spec.system_dirs]
+    candidates.append(cache_dir(name))
+    return candidates
+
+
+def _has_all_files(folder: Path, spec: DatasetSpec) -> bool:
+    return all((folder / data_file.filename).is_file() for data_file in spec.files.values())
+
+
+def locate(name: str = "mnist", data_dir: str | os.PathLike | None = None,
+           download: bool = True) -> Path:
+    """The folder holding all four files of ``name``, downloading into the cache if needed."""
+    spec = dataset_spec(name)
+    candidates = candidate_dirs(name, data_dir)
+    for folder in candidates:
+        if _has_all_files(folder, spec):
+            return folder
+    if data_dir is not None:
+        missing = [f.filename for f in spec.files.values() if not (Path(data_dir) / f.filename).is_file()]
+        raise ForceMLPError(
+            f"{spec.title} files missing in {data_dir}: {', '.join(missing)}."
+            " Put the four IDX .gz files there, or leave out --data-dir to download them."
+        )
+    if not download:
+        raise ForceMLPError(
+            f"{spec.title} not found in {', '.join(map(str, candidates))}:"
+            " set FORCEMLP_DATA to a folder holding a "
+            f"'{name}' folder with the four IDX .gz files, or allow the download."
+        )
+    return fetch(name, cache_dir(name))
+
+
+def fetch(name: str, destination: Path, mirrors: Sequence[str] | None = None) -> Path:
+    """Download the four files into ``destination`` from the first mirror that serves them.
+
+    pooch writes each download to a temporary file and moves it into place only after its
+    checksum matched, so a broken or interrupted download never leaves half a file behind.
+    """
+    import pooch
+
+    spec = dataset_spec(name)
+    destination.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for mirror in mirrors or spec.mirrors:
+        try:
+            for data_file in spec.files.values():
+                pooch.retrieve(
+                    mirror + data_file.filename,
+                    known_hash=data_file.download_hash,
+                    fname=data_file.filename,
+                    path=destination,
+                    progressbar=False,
+                )
+            return destination
+        except Exception as error:  # noqa: BLE001 - any mirror failure means: try the next one
+            errors.append(f"{mirror}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+    raise ForceMLPError(
+        f"could not download {spec.title} ({'; '.join(errors)})."
+        " Without a network, put the four IDX .gz files in a folder and pass --data-dir"
+        " (or set FORCEMLP_DATA)."
+    )
+
+
+def parse_idx(raw: bytes, expected_magic: int, source: str = "IDX data") -> np.ndarray:
+    """Parse IDX bytes into a uint8 array, checking magic number, dimensions and length."""
+    if len(raw) < 8:
+        raise ForceMLPError(f"{source} is too short to be an IDX file: replace it with a good copy.")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        kind = "image" if expected_magic == IMAGE_MAGIC else "label"
+        raise ForceMLPError(
+            f"{source} has IDX magic number {magic}, not {expected_magic} for {kind} files:"
+            " check that the right file sits under this name."
+        )
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ForceMLPError(f"{source} ends inside its IDX header: replace it with a good copy.")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape))
+    if len(raw) - header != expected:
+        raise ForceMLPError(
+            f"{source} holds {len(raw) - header} bytes of data but its header promises"
+            f" {expected} for shape {shape}: the file is truncated or corrupt; replace it."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def read_verified(path: Path, data_file: DataFile) -> bytes:
+    """Decompress one file and check its contents' sha256, with errors that say what to do."""
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error) as error:
+        raise ForceMLPError(
+            f"{path} is not a readable .gz file ({error}): it is truncated or corrupt;"
+            " replace it with a fresh copy."
+        ) from None
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != data_file.content_sha256:
+        raise ForceMLPError(
+            f"{path} fails its checksum (sha256 of contents {digest[:12]}…, expected"
+            f" {data_file.content_sha256[:12]}…): it is corrupt or another dataset's file;"
+            " replace it with the original."
+        )
+    return raw
+
+
+@dataclass(frozen=True)
+class Digits:
+    """A dataset as the original files give it: uint8 images (N, 28, 28) and uint8 labels."""
+
+    name: str
+    train_images: np.ndarray
+    train_labels: np.ndarray
+    test_images: np.ndarray
+    test_labels: np.ndarray
+    class_names: tuple[str, ...]
+    folder: Path
+
+
+@lru_cache(maxsize=4)
+def _load_cached(name: str, folder: Path) -> Digits:
+    spec = dataset_spec(name)
+    arrays = {}
+    for role, data_file in spec.files.items():
+        path = folder / data_file.filename
+        magic = IMAGE_MAGIC if role.endswith("images") else LABEL_MAGIC
+        arrays[role] = parse_idx(read_verified(path, data_file), magic, str(path))
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if len(images) != len(labels):
+            raise ForceMLPError(
+                f"{spec.title} {part} set has {len(images)} images but {len(labels)} labels:"
+                " the files do not belong together; replace them."
+            )
+    return Digits(name=name, class_names=spec.class_names, folder=folder, **arrays)
+
+
+def load(name: str = "mnist", data_dir: str | os.PathLike | None = None) -> Digits:
+    """Load a dataset's four files, verified; repeated calls in one process reuse the arrays."""
+    return _load_cached(name, locate(name, data_dir).resolve())
+
+
+def verify(name: str = "mnist", data_dir: str | os.PathLike | None = None) -> list[tuple[str, str]]:
+    """(path, "ok" or the error) for each file, without downloading: what ``forcemlp data`` shows."""
+    spec = dataset_spec(name)
+    folder = locate(name, data_dir, download=False)
+    report = []
+    for data_file in spec.files.values():
+        path = folder / data_file.filename
+        try:
+            read_verified(path, data_file)
+            report.append((str(path), "ok"))
+        except ForceMLPError as error:
+            report.append((str(path), str(error)))
+    return report
+
+
+def to_features(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> float32 (N, 784) scaled from [0, 255] to [0, 1]."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim < 2:
+        raise ForceMLPError(
+            f"expected uint8 images of shape (N, height, width), got {images.dtype} {images.shape}."
+        )
+    return images.reshape(len(images), -1).astype(np.float32) / np.float32(255)
+
+
+def one_hot(labels: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """Integer labels (N,) -> float32 one-hot rows (N, num_classes), as Keras' losses want."""
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ForceMLPError(f"labels must lie in 0..{num_classes - 1} for {num_classes} classes.")
+    encoded = np.zeros((len(labels), num_classes), dtype=np.float32)
+    encoded[np.arange(len(labels)), labels] = 1.0
+    return encoded
+
+
+def stratified_split(labels: np.ndarray, first_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Indices splitting ``labels`` into two parts with the same class proportions.
+
+    Each class gives ``first_size * share`` of its samples to the first part (largest
+    remainders settle the rounding so the first part has exactly ``first_size``), chosen at
+    random with ``seed``. Both index arrays come back sorted, so order follows the file.
+    """
+    labels = np.asarray(labels)
+    if not 0 < first_size < len(labels):
+        raise ForceMLPError(
+            f"cannot split {len(labels)} samples into parts of {first_size} and"
+            f" {len(labels) - first_size}: choose a size between 1 and {len(labels) - 1}."
+        )
+    classes, counts = np.unique(labels, return_counts=True)
+    exact = counts * first_size / len(labels)
+    quota = np.floor(exact).astype(int)
+    shortfall = first_size - quota.sum()
+    quota[np.argsort(-(exact - quota), kind="stable")[:shortfall]] += 1
+    rng = np.random.default_rng(seed)
+    first = [
+        rng.permutation(np.flatnonzero(labels == cls))[:take] for cls, take in zip(classes, quota)
+    ]
+    first_indices = np.sort(np.concatenate(first))
+    mask = np.ones(len(labels), dtype=bool)
+    mask[first_indices] = False
+    return first_indices, np.flatnonzero(mask)
+
+
+@dataclass(frozen=True)
+class Split:
+    """One labelled set: uint8 images (N, 28, 28) and int64 labels (N,)."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+    @property
+    def features(self) -> np.ndarray:
+        """float32 (N, 784) in [0, 1]: what the models eat."""
+        return to_features(self.images)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def head(self, count: int) -> Split:
+        """The first ``count`` samples: a small slice for quick runs and tests."""
+        return Split(self.images[:count], self.labels[:count])
+
+
+@dataclass(frozen=True)
+class Splits:
+    """Train (the 60,000), validation and test (a stratified split of the official 10,000)."""
+
+    name: str
+    train: Split
+    val: Split
+    test: Split
+    class_names: tuple[str, ...]
+
+
+def load_splits(
+    name: str = "mnist",
+    data_dir: str | os.PathLike | None = None,
+    val_size: int = 2000,
+    seed: int = 0,
+    train_size: int | None = None,
+) -> Splits:
+    """The seed article's sets: all training images; the test set split, stratified, 2,000/8,000.
+
+    ``train_size`` keeps only the first N training images (for quick runs); the validation
+    and test sets stay whole so numbers remain comparable.
+    """
+    digits = load(name, data_dir)
+    val_indices, test_indices = stratified_split(digits.test_labels, val_size, seed)
+    train_images, train_labels = digits.train_images, digits.train_labels
+    if train_size is not None:
+        if not 0 < train_size <= len(train_labels):
+            raise ForceMLPError(f"train_size must lie in 1..{len(train_labels)}, got {train_size}.")
+        train_images, train_labels = train_images[:train_size], train_labels[:train_size]
+    as_int = np.int64
+    return Splits(
+        name=name,
+        train=Split(train_images, train_labels.astype(as_int)),
+        val=Split(digits.test_images[val_indices], digits.test_labels[val_indices].astype(as_int)),
+        test=Split(digits.test_images[test_indices], digits.test_labels[test_indices].astype(as_int)),
+        class_names=digits.class_names,
+    )

@@ -1,0 +1,28 @@
+"""Shared fixtures: real MNIST from ../shared/data when FORCEMLP_DATA is not set."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+if "FORCEMLP_DATA" not in os.environ and (SHARED_DATA / "mnist").is_dir():
+    os.environ["FORCEMLP_DATA"] = str(SHARED_DATA)
+
+
+@pytest.fixture(scope="session")
+def mnist_splits():
+    """The seed's splits of full MNIST: 60,000 train, 2,000 validation, 8,000 test."""
+    from forcemlp.data import load_splits
+
+    return load_splits()
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    from forcemlp.data import locate
+
+    return locate("mnist", download=False)

@@ -1,0 +1,163 @@
+"""forcemlp.data on the real MNIST files: parsing, checksums, lookup order, download, splits."""
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forcemlp import data
+from forcemlp.errors import ForceMLPError
+
+
+def test_full_mnist_shapes_and_counts():
+    digits = data.load("mnist")
+    assert digits.train_images.shape == (60000, 28, 28)
+    assert digits.test_images.shape == (10000, 28, 28)
+    assert digits.train_images.dtype == np.uint8
+    assert digits.train_labels[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert np.bincount(digits.test_labels).tolist() == [
+        980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009
+    ]
+
+
+def test_features_are_flat_float32_in_unit_range(mnist_splits):
+    features = mnist_splits.train.features
+    assert features.shape == (60000, 784) and features.dtype == np.float32
+    assert features.min() == 0.0 and features.max() == 1.0
+    assert features.mean() == pytest.approx(0.1306604763, abs=1e-6)
+
+
+def test_split_sizes_stratified_disjoint_and_reproducible(mnist_splits):
+    digits = data.load("mnist")
+    assert len(mnist_splits.val) == 2000 and len(mnist_splits.test) == 8000
+    test_share = np.bincount(digits.test_labels) / len(digits.test_labels)
+    val_share = np.bincount(mnist_splits.val.labels) / 2000
+    assert np.abs(val_share - test_share).max() < 0.001
+    val_indices, test_indices = data.stratified_split(digits.test_labels, 2000, seed=0)
+    assert len(np.intersect1d(val_indices, test_indices)) == 0
+    assert len(val_indices) + len(test_indices) == 10000
+    again, _ = data.stratified_split(digits.test_labels, 2000, seed=0)
+    other, _ = data.stratified_split(digits.test_labels, 2000, seed=1)
+    assert np.array_equal(val_indices, again) and not np.array_equal(val_indices, other)
+
+
+def test_one_hot_matches_labels():
+    encoded = data.one_hot(np.array([0, 3, 9]))
+    assert encoded.shape == (3, 10) and encoded.dtype == np.float32
+    assert encoded.argmax(axis=1).tolist() == [0, 3, 9] and encoded.sum() == 3
+    with pytest.raises(ForceMLPError, match="0..9"):
+        data.one_hot(np.array([10]))
+
+
+def test_train_size_keeps_the_first_images():
+    splits = data.load_splits(train_size=500)
+    assert len(splits.train) == 500 and len(splits.test) == 8000
+    with pytest.raises(ForceMLPError, match="train_size"):
+        data.load_splits(train_size=0)
+
+
+def test_fashion_mnist_is_selectable_by_name():
+    fashion = data.load_splits("fashion-mnist")
+    assert fashion.class_names[0] == "T-shirt/top"
+    assert np.bincount(fashion.val.labels).tolist() == [200] * 10
+
+
+def test_unknown_dataset_names_the_choices():
+    with pytest.raises(ForceMLPError, match="choose one of mnist, fashion-mnist"):
+        data.load("cifar")
+
+
+def copy_dataset(source: Path, target: Path) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.glob("*.gz"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def test_explicit_folder_missing_files(tmp_path):
+    with pytest.raises(ForceMLPError, match="missing in .*--data-dir"):
+        data.load("mnist", tmp_path)
+
+
+def test_truncated_gz_is_reported(mnist_dir, tmp_path):
+    folder = copy_dataset(mnist_dir, tmp_path / "mnist")
+    labels = folder / "t10k-labels-idx1-ubyte.gz"
+    labels.write_bytes(labels.read_bytes()[:2000])
+    with pytest.raises(ForceMLPError, match="truncated or corrupt"):
+        data.load("mnist", folder)
+
+
+def test_wrong_checksum_is_reported(mnist_dir, tmp_path):
+    folder = copy_dataset(mnist_dir, tmp_path / "mnist")
+    raw = bytearray(gzip.decompress((folder / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    raw[100] = (raw[100] + 1) % 10
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(ForceMLPError, match="fails its checksum"):
+        data.load("mnist", folder)
+    report = dict(data.verify("mnist", folder))
+    assert report[str(folder / "t10k-labels-idx1-ubyte.gz")].startswith(str(folder))
+    assert report[str(folder / "train-labels-idx1-ubyte.gz")] == "ok"
+
+
+def test_fashion_files_under_mnist_names_fail_the_checksum(tmp_path):
+    folder = copy_dataset(Path("/usr/share/datasets/fashion-mnist"), tmp_path / "x")
+    if not any(folder.iterdir()):
+        pytest.skip("Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+    with pytest.raises(ForceMLPError, match="another dataset's file"):
+        data.load("mnist", folder)
+
+
+def test_idx_parser_checks_magic_and_length():
+    header = (2049).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    assert data.parse_idx(header + bytes([1, 2, 3]), data.LABEL_MAGIC).tolist() == [1, 2, 3]
+    with pytest.raises(ForceMLPError, match="magic number 2049, not 2051"):
+        data.parse_idx(header + bytes([1, 2, 3]), data.IMAGE_MAGIC)
+    with pytest.raises(ForceMLPError, match="truncated"):
+        data.parse_idx(header + bytes([1, 2]), data.LABEL_MAGIC)
+    with pytest.raises(ForceMLPError, match="too short"):
+        data.parse_idx(b"\x00\x00", data.LABEL_MAGIC)
+
+
+def test_lookup_order_env_then_cache(tmp_path, monkeypatch, mnist_dir):
+    monkeypatch.setenv("FORCEMLP_DATA", str(mnist_dir.parent))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.locate("mnist") == mnist_dir.parent / "mnist"
+    candidates = data.candidate_dirs("mnist")
+    assert candidates == [mnist_dir.parent / "mnist", tmp_path / "cache" / "forcemlp" / "mnist"]
+    assert data.candidate_dirs("mnist", tmp_path) == [tmp_path]
+
+
+@pytest.fixture
+def local_mirror(mnist_dir, tmp_path):
+    """The real MNIST files served over HTTP on 127.0.0.1, as a download mirror would."""
+    served = copy_dataset(mnist_dir, tmp_path / "served")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield served, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def test_download_from_mirror_verifies_and_fills_the_cache(local_mirror, tmp_path, monkeypatch):
+    served, url = local_mirror
+    destination = data.fetch("mnist", tmp_path / "cache", mirrors=[url])
+    assert sorted(p.name for p in destination.iterdir()) == sorted(p.name for p in served.iterdir())
+    assert data.load("mnist", destination).train_images.shape == (60000, 28, 28)
+
+
+def test_corrupt_mirror_leaves_nothing_half_written(local_mirror, tmp_path):
+    served, url = local_mirror
+    (served / "train-labels-idx1-ubyte.gz").write_bytes(b"not the labels")
+    with pytest.raises(ForceMLPError, match="could not download MNIST.*--data-dir"):
+        data.fetch("mnist", tmp_path / "cache", mirrors=[url, "http://127.0.0.1:9/"])
+    kept = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert "train-labels-idx1-ubyte.gz" not in kept
+    assert all(name.endswith(".gz") for name in kept)
