@@ -1,0 +1,255 @@
+"""Activation functions and their derivatives, in NumPy, numerically stable for any input.
+
+    from forcemlp.activations import ACTIVATIONS
+    relu = ACTIVATIONS["relu"]; relu.function(x), relu.derivative(x)
+
+Each one is the function a hidden layer applies element-wise, h = g(z), and its derivative
+g'(z), which backpropagation multiplies in: dE/dz = dE/dh * g'(z). Every formula is written to
+stay finite for huge inputs (no overflow warnings), and every derivative is checked against torch
+autograd in the tests. :func:`torch_function` gives each one's ``torch.nn.functional`` twin.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ForceMLPError
+
+ArrayFunction = Callable[..., np.ndarray]
+ArrayLike = np.ndarray | float
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation g and its derivative g', both called as ``function(x, parameter)``.
+
+    Leave ``parameter`` (leaky ReLU's slope, ELU's alpha) out to get ``default_parameter``;
+    activations without one ignore it. ``note`` is the one thing to remember about it.
+    """
+
+    name: str
+    title: str
+    function: ArrayFunction
+    derivative: ArrayFunction
+    parameter_name: str | None = None
+    default_parameter: float | None = None
+    parameter_range: tuple[float, float] | None = None
+    note: str = ""
+    formula: str = ""
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^{-x}), computed from e^{-abs(x)} so it never overflows."""
+    small = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + small), small / (1.0 + small))
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Φ(x) = erfc(-x/√2) / 2: the standard normal CDF, accurate in both tails."""
+    return 0.5 * np.vectorize(math.erfc, otypes=[float])(-x / math.sqrt(2.0))
+
+
+def _normal_pdf(x: np.ndarray) -> np.ndarray:
+    """φ(x) = e^{-x²/2} / √(2π)."""
+    return np.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
+
+
+def _array(x: ArrayLike) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+def relu(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """max(0, x)."""
+    x = _array(x)
+    return np.maximum(x, 0.0)
+
+
+def relu_derivative(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """1 where x > 0, else 0 (0 at the kink, as PyTorch and TensorFlow choose)."""
+    return (_array(x) > 0).astype(float)
+
+
+def leaky_relu(x: ArrayLike, slope: float = 0.01) -> np.ndarray:
+    """x where x > 0, else slope * x."""
+    x = _array(x)
+    return np.where(x > 0, x, slope * x)
+
+
+def leaky_relu_derivative(x: ArrayLike, slope: float = 0.01) -> np.ndarray:
+    """1 where x > 0, else slope."""
+    return np.where(_array(x) > 0, 1.0, slope)
+
+
+def elu(x: ArrayLike, alpha: float = 1.0) -> np.ndarray:
+    """x where x > 0, else alpha * (e^x - 1)."""
+    x = _array(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0.0)))
+
+
+def elu_derivative(x: ArrayLike, alpha: float = 1.0) -> np.ndarray:
+    """1 where x > 0, else alpha * e^x."""
+    x = _array(x)
+    return np.where(x > 0, 1.0, alpha * np.exp(np.minimum(x, 0.0)))
+
+
+def sigmoid(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """σ(x) = 1 / (1 + e^{-x})."""
+    return _sigmoid(_array(x))
+
+
+def sigmoid_derivative(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """σ'(x) = σ(x)(1 - σ(x)) = σ(x)σ(-x); the second form stays exact far out in both tails."""
+    x = _array(x)
+    return _sigmoid(x) * _sigmoid(-x)
+
+
+def tanh(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """tanh(x) = (e^x - e^{-x}) / (e^x + e^{-x})."""
+    return np.tanh(_array(x))
+
+
+def tanh_derivative(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """tanh'(x) = 1 - tanh(x)²."""
+    return 1.0 - np.tanh(_array(x)) ** 2
+
+
+def softplus(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """log(1 + e^x) = max(x, 0) + log(1 + e^{-abs(x)}), which never overflows."""
+    x = _array(x)
+    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+
+def gelu(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """x Φ(x), with Φ the standard normal CDF (the exact erf form, not the tanh estimate)."""
+    x = _array(x)
+    return x * _normal_cdf(x)
+
+
+def gelu_derivative(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """Φ(x) + x φ(x)."""
+    x = _array(x)
+    return _normal_cdf(x) + x * _normal_pdf(x)
+
+
+def silu(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """x σ(x) (also called swish)."""
+    x = _array(x)
+    return x * _sigmoid(x)
+
+
+def silu_derivative(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """σ(x) + x σ(x)σ(-x)."""
+    x = _array(x)
+    return _sigmoid(x) + x * _sigmoid(x) * _sigmoid(-x)
+
+
+def linear(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """x: no activation at all."""
+    return _array(x).copy()
+
+
+def linear_derivative(x: ArrayLike, parameter: float | None = None) -> np.ndarray:
+    """1 everywhere."""
+    return np.ones_like(_array(x))
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    activation.name: activation
+    for activation in (
+        Activation(
+            "relu", "ReLU", relu, relu_derivative,
+            formula=r"\max(0, x)",
+            note="derivative 1 or 0: no shrinking through depth, but a unit stuck below 0"
+            " stops learning",
+        ),
+        Activation(
+            "leaky_relu", "Leaky ReLU", leaky_relu, leaky_relu_derivative,
+            parameter_name="slope", default_parameter=0.01, parameter_range=(0.0, 0.5),
+            formula=r"x \text{ if } x > 0 \text{ else } a x",
+            note="a small slope below 0 keeps every unit's gradient alive",
+        ),
+        Activation(
+            "elu", "ELU", elu, elu_derivative,
+            parameter_name="alpha", default_parameter=1.0, parameter_range=(0.1, 2.0),
+            formula=r"x \text{ if } x > 0 \text{ else } \alpha (e^x - 1)",
+            note="smooth below 0 and saturating at -alpha: outputs average closer to zero",
+        ),
+        Activation(
+            "sigmoid", "Sigmoid", sigmoid, sigmoid_derivative,
+            formula=r"\sigma(x) = 1 / (1 + e^{-x})",
+            note="derivative never exceeds 0.25: gradients vanish through many layers",
+        ),
+        Activation(
+            "tanh", "Tanh", tanh, tanh_derivative,
+            formula=r"\tanh x",
+            note="zero-centred with slope 1 at 0, but it saturates: gradients vanish for large |x|",
+        ),
+        Activation(
+            "softplus", "Softplus", softplus, sigmoid,
+            formula=r"\log(1 + e^x)",
+            note="a smooth ReLU whose derivative is the sigmoid",
+        ),
+        Activation(
+            "gelu", "GELU", gelu, gelu_derivative,
+            formula=r"x \, \Phi(x)",
+            note="x weighted by the chance a standard normal lies below it: smooth, dips below 0",
+        ),
+        Activation(
+            "silu", "SiLU / swish", silu, silu_derivative,
+            formula=r"x \, \sigma(x)",
+            note="x gated by its own sigmoid: smooth like GELU, with a small dip below 0",
+        ),
+        Activation(
+            "linear", "Linear (identity)", linear, linear_derivative,
+            formula="x",
+            note="no non-linearity: stacked linear layers collapse into one matrix",
+        ),
+    )
+}
+
+
+def get_activation(name: str) -> Activation:
+    """The activation called ``name``, or a one-line error listing the names that exist."""
+    try:
+        return ACTIVATIONS[name]
+    except KeyError:
+        raise ForceMLPError(
+            f"unknown activation {name!r}: choose one of {', '.join(ACTIVATIONS)}."
+        ) from None
+
+
+def torch_function(name: str, parameter: float | None = None) -> Callable:
+    """The ``torch.nn.functional`` twin of an activation, to check ours against autograd."""
+    import torch.nn.functional as F
+
+    activation = get_activation(name)
+    value = activation.default_parameter if parameter is None else parameter
+    twins = {
+        "relu": F.relu,
+        "leaky_relu": lambda x: F.leaky_relu(x, negative_slope=value),
+        "elu": lambda x: F.elu(x, alpha=value),
+        "sigmoid": F.sigmoid,
+        "tanh": F.tanh,
+        "softplus": F.softplus,
+        "gelu": F.gelu,
+        "silu": F.silu,
+        "linear": lambda x: x,
+    }
+    return twins[name]
+
+
+def compose_linear_layers(
+    layers: Sequence[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Collapse linear layers z = W x + b (applied first to last) into one (W, b).
+
+    W2 (W1 x + b1) + b2 = (W2 W1) x + (W2 b1 + b2): without an activation between them, any
+    stack of layers computes exactly what a single layer can.
+    """
+    weight, bias = (np.asarray(array, dtype=float) for array in layers[0])
+    for next_weight, next_bias in layers[1:]:
+        weight, bias = next_weight @ weight, next_weight @ bias + next_bias
+    return weight, bias

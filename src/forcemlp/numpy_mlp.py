@@ -1,0 +1,359 @@
+"""The MLP of the lessons in plain NumPy: forward pass, backpropagation and a gradient check.
+
+    python -m forcemlp train --framework numpy --epochs 3
+
+The forward and backward passes are the lesson's equations, line for line. For a batch of N
+inputs X (N, 784) and layers l = 1..L with weights W_l (out, in) and biases b_l, as in
+PyTorch's nn.Linear:
+
+    z_l = h_{l-1} W_lᵀ + b_l,   h_0 = X,   h_l = g(z_l) for hidden layers,   logits = z_L
+    p = softmax(logits),   E = -(1/N) Σ_n log p_{n, y_n}                  (cross-entropy)
+
+and, backwards, with Y the one-hot targets:
+
+    dE/dz_L = (p - Y) / N
+    dE/dW_l = (dE/dz_l)ᵀ h_{l-1},   dE/db_l = Σ_n dE/dz_l
+    dE/dh_{l-1} = dE/dz_l W_l,      dE/dz_{l-1} = dE/dh_{l-1} ⊙ g'(z_{l-1})
+
+All parameters live in one flat float64 vector (``parameters``); the per-layer weights and
+biases are views into it, so an optimizer from :mod:`forcemlp.optimizers` updates them all at
+once and the gradient check can nudge any single number.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activations import get_activation
+from .config import TrainConfig
+from .data import Split, Splits, one_hot
+from .errors import ForceMLPError
+from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
+from .optimizers import make_optimizer
+
+# Activations that saturate (or do nothing) keep Xavier's variance; the ReLU family zeroes about
+# half of its inputs, so He doubles the variance to keep signals the same size layer to layer.
+XAVIER_ACTIVATIONS = ("sigmoid", "tanh", "linear")
+# The config's optimizer names -> forcemlp.optimizers. "sgd" is plain mini-batch SGD: the noise
+# comes from sampling the batch, so no extra noise is added ("gd" rule on batch gradients).
+CONFIG_OPTIMIZERS = {
+    "sgd": "gd", "momentum": "momentum", "nesterov": "nesterov", "adagrad": "adagrad",
+    "adadelta": "adadelta", "rmsprop": "rmsprop", "adam": "adam",
+}
+EVALUATION_BATCH = 2000
+
+
+@dataclass
+class Forward:
+    """What the forward pass computed, kept for the backward pass.
+
+    ``layer_inputs[l]`` is h_l (h_0 = X); ``pre_activations[l]`` is z_{l+1}; the last one is
+    the logits.
+    """
+
+    layer_inputs: list[np.ndarray]
+    pre_activations: list[np.ndarray]
+    log_probabilities: np.ndarray
+
+    @property
+    def logits(self) -> np.ndarray:
+        return self.pre_activations[-1]
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return np.exp(self.log_probabilities)
+
+
+@dataclass
+class Gradients:
+    """dE/dW_l and dE/db_l per layer, as views into one flat ``vector`` laid out like the
+    model's ``parameters``."""
+
+    vector: np.ndarray
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """log p = z - log Σ_k e^{z_k}, with the largest logit subtracted first so e^z never
+    overflows (the log-sum-exp trick)."""
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+class NumpyMLP:
+    """A fully connected network with one activation for all hidden layers and a softmax output.
+
+    Weights start random with zero biases: He (normal, variance 2 / fan_in) before ReLU-like
+    activations, Xavier/Glorot (normal, variance 2 / (fan_in + fan_out)) before sigmoid, tanh
+    and linear ones and for the output layer; seeded, so equal seeds give equal networks.
+    """
+
+    def __init__(
+        self,
+        layer_sizes: Sequence[int] = (784, 16, 10),
+        activation: str = "relu",
+        seed: int = 0,
+        activation_parameter: float | None = None,
+    ):
+        self.layer_sizes = tuple(int(size) for size in layer_sizes)
+        if len(self.layer_sizes) < 2 or min(self.layer_sizes) <= 0:
+            raise ForceMLPError(
+                f"layer_sizes must be two or more positive sizes (inputs ... classes),"
+                f" got {list(layer_sizes)}."
+            )
+        self.activation = get_activation(activation)
+        self.activation_parameter = (
+            self.activation.default_parameter if activation_parameter is None
+            else activation_parameter
+        )
+        pairs = itertools.pairwise(self.layer_sizes)
+        self.parameters = np.zeros(sum((fan_in + 1) * fan_out for fan_in, fan_out in pairs))
+        self.weights, self.biases = self._layer_views(self.parameters)
+        random = np.random.default_rng(seed)
+        for layer, weight in enumerate(self.weights):
+            fan_out, fan_in = weight.shape
+            is_output = layer == len(self.weights) - 1
+            if is_output or self.activation.name in XAVIER_ACTIVATIONS:
+                variance = 2.0 / (fan_in + fan_out)
+            else:
+                variance = 2.0 / fan_in
+            weight[...] = random.normal(0.0, np.sqrt(variance), size=weight.shape)
+
+    def _layer_views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Cut a flat vector into per-layer (W_l, b_l) views: W_1, b_1, W_2, b_2, ..."""
+        weights, biases, offset = [], [], 0
+        for fan_in, fan_out in itertools.pairwise(self.layer_sizes):
+            weights.append(flat[offset:offset + fan_out * fan_in].reshape(fan_out, fan_in))
+            offset += fan_out * fan_in
+            biases.append(flat[offset:offset + fan_out])
+            offset += fan_out
+        return weights, biases
+
+    def _check_inputs(self, features: np.ndarray) -> np.ndarray:
+        features = np.asarray(features)
+        if features.ndim != 2 or features.shape[1] != self.layer_sizes[0]:
+            raise ForceMLPError(
+                f"inputs of shape {features.shape} do not fit a network with"
+                f" {self.layer_sizes[0]} inputs: pass rows of {self.layer_sizes[0]} features"
+                " (e.g. split.features)."
+            )
+        return features
+
+    def forward(self, features: np.ndarray) -> Forward:
+        """z_l = h_{l-1} W_lᵀ + b_l, h_l = g(z_l), ..., log p = log_softmax(z_L)."""
+        hidden = self._check_inputs(features)
+        layer_inputs, pre_activations = [hidden], []
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
+            pre_activation = hidden @ weight.T + bias
+            pre_activations.append(pre_activation)
+            if layer < len(self.weights) - 1:
+                hidden = self.activation.function(pre_activation, self.activation_parameter)
+                layer_inputs.append(hidden)
+        return Forward(layer_inputs, pre_activations, log_softmax(pre_activations[-1]))
+
+    def _check_labels(self, forward: Forward, labels: np.ndarray) -> np.ndarray:
+        labels = np.asarray(labels, dtype=np.int64)
+        classes = self.layer_sizes[-1]
+        if labels.shape != (len(forward.log_probabilities),):
+            raise ForceMLPError(
+                f"{labels.size} labels for {len(forward.log_probabilities)} inputs:"
+                " pass one integer label per input row."
+            )
+        if labels.size and (labels.min() < 0 or labels.max() >= classes):
+            raise ForceMLPError(f"labels must lie in 0..{classes - 1} for {classes} classes.")
+        return labels
+
+    def loss(self, forward: Forward, labels: np.ndarray) -> float:
+        """Mean cross-entropy E = -(1/N) Σ_n log p_{n, y_n}, read from the log-probabilities so
+        a tiny p never becomes log 0."""
+        labels = self._check_labels(forward, labels)
+        return float(-forward.log_probabilities[np.arange(len(labels)), labels].mean())
+
+    def backward(self, forward: Forward, labels: np.ndarray) -> Gradients:
+        """Backpropagation: the chain rule from the output back to every W_l and b_l.
+
+        dE/dz_L = (p - Y)/N;  dE/dW_l = (dE/dz_l)ᵀ h_{l-1};  dE/db_l = Σ_n dE/dz_l;
+        dE/dh_{l-1} = dE/dz_l W_l;  dE/dz_{l-1} = dE/dh_{l-1} ⊙ g'(z_{l-1}).
+        """
+        labels = self._check_labels(forward, labels)
+        classes = self.layer_sizes[-1]
+        vector = np.empty_like(self.parameters)
+        gradients = Gradients(vector, *self._layer_views(vector))
+        d_pre_activation = (forward.probabilities - one_hot(labels, classes)) / len(labels)
+        for layer in reversed(range(len(self.weights))):
+            gradients.weights[layer][...] = d_pre_activation.T @ forward.layer_inputs[layer]
+            gradients.biases[layer][...] = d_pre_activation.sum(axis=0)
+            if layer > 0:
+                d_hidden = d_pre_activation @ self.weights[layer]
+                d_pre_activation = d_hidden * self.activation.derivative(
+                    forward.pre_activations[layer - 1], self.activation_parameter
+                )
+        return gradients
+
+    def loss_and_gradients(
+        self, features: np.ndarray, labels: np.ndarray
+    ) -> tuple[float, Gradients]:
+        """One forward and one backward pass: E and dE/dθ for a batch."""
+        forward = self.forward(features)
+        return self.loss(forward, labels), self.backward(forward, labels)
+
+    def numeric_gradient(
+        self, features: np.ndarray, labels: np.ndarray, index: int, epsilon: float = 1e-5
+    ) -> float:
+        """dE/dθ_i by central differences: (E(θ_i + ε) - E(θ_i - ε)) / (2ε)."""
+        original = self.parameters[index]
+        losses = []
+        for nudge in (epsilon, -epsilon):
+            self.parameters[index] = original + nudge
+            losses.append(self.loss(self.forward(features), labels))
+        self.parameters[index] = original
+        return (losses[0] - losses[1]) / (2 * epsilon)
+
+    def gradient_check(
+        self,
+        features: np.ndarray,
+        labels: np.ndarray,
+        epsilon: float = 1e-5,
+        samples: int | None = None,
+        seed: int = 0,
+    ) -> float:
+        """Largest relative error between backprop and finite differences, over all W_l, b_l.
+
+        For each weight matrix and bias vector: ‖analytic - numeric‖ / (‖analytic‖ +
+        ‖numeric‖) over its entries (``samples`` random ones of each, or all when None). In
+        float64 a right backward pass gives about 1e-9; a wrong term gives errors near 1.
+        Per tensor rather than per entry, because entries of 1e-7 or less are swamped by the
+        1e-11 rounding error every finite difference carries.
+        """
+        features, labels = self._check_inputs(features), np.asarray(labels)
+        analytic = self.loss_and_gradients(features, labels)[1].vector
+        weight_indices, bias_indices = self._layer_views(np.arange(self.parameters.size))
+        random = np.random.default_rng(seed)
+        errors = []
+        for indices in weight_indices + bias_indices:
+            indices = indices.ravel()
+            if samples is not None and samples < indices.size:
+                indices = random.choice(indices, samples, replace=False)
+            numeric = np.array(
+                [self.numeric_gradient(features, labels, index, epsilon) for index in indices]
+            )
+            difference = np.linalg.norm(analytic[indices] - numeric)
+            scale = np.linalg.norm(analytic[indices]) + np.linalg.norm(numeric)
+            errors.append(difference / max(scale, 1e-8))
+        return float(max(errors))
+
+    def predict_log_probabilities(self, features: np.ndarray) -> np.ndarray:
+        """log p for many inputs, in slices so a big set never needs a big float64 copy."""
+        features = self._check_inputs(features)
+        return np.concatenate([
+            self.forward(features[start:start + EVALUATION_BATCH]).log_probabilities
+            for start in range(0, len(features), EVALUATION_BATCH)
+        ])
+
+
+def evaluate(model: NumpyMLP, split: Split) -> Evaluation:
+    """Loss, accuracy, predictions and confusion matrix of ``model`` on one labelled set."""
+    return evaluate_log_probabilities(model.predict_log_probabilities(split.features), split.labels)
+
+
+def _require_finite(loss: float, where: str, learning_rate: float) -> None:
+    if not np.isfinite(loss):
+        raise ForceMLPError(
+            f"the loss became {loss} {where}: training diverged;"
+            f" lower the learning rate (now {learning_rate:g})."
+        )
+
+
+def train(
+    model: NumpyMLP,
+    splits: Splits,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    optimizer: str = "adam",
+    seed: int = 0,
+    progress: bool = False,
+) -> History:
+    """Mini-batch training: shuffle, then per batch forward, backward and one optimizer step.
+
+    ``optimizer`` is one of config.OPTIMIZERS. After each epoch the model is judged on the
+    validation set; at the end the weights of the best validation epoch are put back. A loss
+    that stops being finite raises ForceMLPError.
+    """
+    from tqdm.auto import tqdm
+
+    if optimizer not in CONFIG_OPTIMIZERS:
+        raise ForceMLPError(
+            f"unknown optimizer {optimizer!r}: choose one of {', '.join(CONFIG_OPTIMIZERS)}."
+        )
+    step = make_optimizer(CONFIG_OPTIMIZERS[optimizer], learning_rate).step
+    train_features, train_labels = splits.train.features, splits.train.labels
+    val_features = splits.val.features
+    shuffle = np.random.default_rng(seed)
+    history = History(framework="numpy")
+    best_parameters, best_accuracy = model.parameters.copy(), -1.0
+    for epoch in range(1, epochs + 1):
+        started = time.perf_counter()
+        order = shuffle.permutation(len(train_labels))
+        batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
+        loss_sum, correct = 0.0, 0
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up shows as a NaN loss
+            for number, batch in enumerate(
+                tqdm(batches, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False)
+            ):
+                labels = train_labels[batch]
+                forward = model.forward(train_features[batch])
+                loss = model.loss(forward, labels)
+                _require_finite(loss, f"in epoch {epoch}, batch {number + 1}", learning_rate)
+                gradient = model.backward(forward, labels).vector
+                model.parameters[...] = step(model.parameters, gradient)
+                loss_sum += loss * len(batch)
+                correct += int((forward.log_probabilities.argmax(axis=1) == labels).sum())
+            val = evaluate_log_probabilities(
+                model.predict_log_probabilities(val_features), splits.val.labels
+            )
+        _require_finite(val.loss, f"on the validation set after epoch {epoch}", learning_rate)
+        history.append(EpochMetrics(
+            epoch=epoch,
+            train_loss=loss_sum / len(order),
+            train_accuracy=correct / len(order),
+            val_loss=val.loss,
+            val_accuracy=val.accuracy,
+            seconds=time.perf_counter() - started,
+        ))
+        if val.accuracy > best_accuracy:
+            best_parameters, best_accuracy = model.parameters.copy(), val.accuracy
+            history.best_epoch = epoch
+    model.parameters[...] = best_parameters
+    return history
+
+
+def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
+    """Build, train and test the NumPy MLP a TrainConfig describes (the runner calls this)."""
+    if config.dropout:
+        raise ForceMLPError("the NumPy MLP has no dropout: use --dropout 0 or --framework torch.")
+    if config.device == "cuda":
+        raise ForceMLPError("the NumPy MLP runs on the CPU only: use --device cpu or auto.")
+    started = time.perf_counter()
+    model = NumpyMLP(
+        (splits.train.images[0].size, *config.hidden_sizes, len(splits.class_names)),
+        activation=config.activation,
+        seed=config.seed,
+    )
+    history = train(
+        model, splits, config.epochs, config.batch_size, config.learning_rate,
+        optimizer=config.optimizer, seed=config.seed, progress=progress,
+    )
+    test = evaluate(model, splits.test)
+    return RunResult(
+        config=config.to_dict(),
+        history=history,
+        test=test,
+        seconds=time.perf_counter() - started,
+        samples_per_second=len(splits.train) * config.epochs / history.seconds,
+    )
