@@ -1,0 +1,231 @@
+"""The same MLP, trained by hand in TensorFlow: variables, a GradientTape, an Adam step.
+
+No Keras at all: ``DenseMLP`` holds its weights as ``tf.Variable``s and computes logits,
+``loss_and_gradients`` records the forward pass on a tape and asks it for the gradients,
+``Adam`` applies them, and ``make_train_step`` joins the two into one function that
+``tf.function`` compiles into a graph:
+
+    with tf.GradientTape() as tape:
+        logits = model(features)
+        loss = mean softmax cross-entropy(labels, logits)
+    gradients = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+
+``train_gradient_tape`` wraps it in epochs over shuffled batches, validates after each epoch,
+keeps the best validation weights, and returns forcemlp's shared History and a test Evaluation.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Split, Splits, to_features
+from .errors import ForceMLPError
+from .frameworks import import_tensorflow, keras_device
+from .history import EpochMetrics, Evaluation, History, evaluate_log_probabilities
+
+tf = import_tensorflow()
+
+INPUT_SIZE = 784
+NUM_CLASSES = 10
+
+
+class DenseMLP(tf.Module):
+    """784 -> hidden_sizes (ReLU) -> 10 logits, as plain ``tf.Variable`` weights and biases.
+
+    Hidden layers start He-normal (ReLU halves the variance, so the weights double it back);
+    the output layer starts Glorot-uniform; biases start at zero. The seed fixes every draw.
+    """
+
+    def __init__(self, hidden_sizes: tuple[int, ...] = (16,), seed: int = 0) -> None:
+        super().__init__(name="dense_mlp")
+        sizes = [INPUT_SIZE, *hidden_sizes, NUM_CLASSES]
+        self.weights: list[tf.Variable] = []
+        self.biases: list[tf.Variable] = []
+        for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+            draw_seed = tf.constant([seed, index], dtype=tf.int64)
+            if index < len(sizes) - 2:
+                initial = tf.random.stateless_normal(
+                    (fan_in, fan_out), draw_seed, stddev=math.sqrt(2.0 / fan_in)
+                )
+            else:
+                limit = math.sqrt(6.0 / (fan_in + fan_out))
+                initial = tf.random.stateless_uniform(
+                    (fan_in, fan_out), draw_seed, minval=-limit, maxval=limit
+                )
+            self.weights.append(tf.Variable(initial, name=f"W{index + 1}"))
+            self.biases.append(tf.Variable(tf.zeros((fan_out,)), name=f"b{index + 1}"))
+
+    def __call__(self, features: tf.Tensor) -> tf.Tensor:
+        """Logits (N, 10): affine, ReLU, ..., affine. Softmax lives in the loss."""
+        activations = features
+        for weight, bias in zip(self.weights[:-1], self.biases[:-1]):
+            activations = tf.nn.relu(activations @ weight + bias)
+        return activations @ self.weights[-1] + self.biases[-1]
+
+    @property
+    def trainable_variables(self) -> tuple[tf.Variable, ...]:
+        """W1, b1, W2, b2, ...: layer by layer (tf.Module alone would sort them by name)."""
+        return tuple(variable for pair in zip(self.weights, self.biases) for variable in pair)
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [variable.numpy() for variable in self.trainable_variables]
+
+    def set_weights(self, values: list[np.ndarray]) -> None:
+        for variable, value in zip(self.trainable_variables, values):
+            variable.assign(value)
+
+
+def loss_and_gradients(
+    model: DenseMLP, features: tf.Tensor, labels: tf.Tensor
+) -> tuple[tf.Tensor, tf.Tensor, list[tf.Tensor]]:
+    """Logits, per-sample losses, and the gradients of their mean for each variable."""
+    with tf.GradientTape() as tape:
+        logits = model(features)
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        loss = tf.reduce_mean(losses)
+    return logits, losses, tape.gradient(loss, model.trainable_variables)
+
+
+class Adam:
+    """Adam as Kingma and Ba wrote it (and torch.optim.Adam computes it), on tf.Variables.
+
+    Each variable keeps a running mean of its gradients (m) and of their squares (v); the
+    step divides the bias-corrected m by the root of the bias-corrected v, so every weight
+    moves by about ``learning_rate`` whatever its gradient's scale.
+    """
+
+    def __init__(
+        self,
+        variables: Iterable[tf.Variable],
+        learning_rate: float = 1e-3,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ) -> None:
+        variables = list(variables)
+        self.learning_rate = learning_rate
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.step = tf.Variable(0.0, trainable=False)
+        self.means = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+        self.squares = [tf.Variable(tf.zeros_like(v), trainable=False) for v in variables]
+
+    def apply_gradients(self, pairs: Iterable[tuple[tf.Tensor, tf.Variable]]) -> None:
+        """One step for each (gradient, variable) pair, in the order the variables were given."""
+        self.step.assign_add(1.0)
+        mean_correction = 1.0 - self.beta_1 ** self.step
+        square_correction = 1.0 - self.beta_2 ** self.step
+        for (gradient, variable), mean, square in zip(pairs, self.means, self.squares):
+            mean.assign(self.beta_1 * mean + (1.0 - self.beta_1) * gradient)
+            square.assign(self.beta_2 * square + (1.0 - self.beta_2) * tf.square(gradient))
+            corrected_root = tf.sqrt(square / square_correction)
+            variable.assign_sub(
+                self.learning_rate * (mean / mean_correction) / (corrected_root + self.epsilon)
+            )
+
+
+def make_train_step(model: DenseMLP, optimizer: Adam) -> Callable:
+    """One graph-compiled optimisation step on a batch; returns (summed loss, correct count)."""
+
+    @tf.function
+    def train_step(features: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        logits, losses, gradients = loss_and_gradients(model, features, labels)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        correct = tf.reduce_sum(tf.cast(tf.argmax(logits, axis=1) == labels, tf.float32))
+        return tf.reduce_sum(losses), correct
+
+    return train_step
+
+
+def evaluate(model: DenseMLP, split: Split) -> Evaluation:
+    """Mean cross-entropy, accuracy, per-class view and confusion of ``model`` on ``split``."""
+    log_probabilities = tf.nn.log_softmax(model(tf.constant(to_features(split.images))))
+    return evaluate_log_probabilities(log_probabilities.numpy(), split.labels)
+
+
+@dataclass
+class GradientTapeRun:
+    """What ``train_gradient_tape`` gives back: the trained model, its history and test score."""
+
+    model: DenseMLP
+    history: History
+    test: Evaluation
+
+
+def train_gradient_tape(
+    splits: Splits,
+    hidden_sizes: tuple[int, ...] = (16,),
+    epochs: int = 5,
+    batch_size: int = 32,
+    learning_rate: float = 1e-3,
+    seed: int = 0,
+    progress: bool = True,
+    device: str = "auto",
+) -> GradientTapeRun:
+    """Train a DenseMLP with Adam by hand: shuffled batches, a validation pass per epoch.
+
+    Metrics are per-sample averages over the epoch; the best validation-accuracy weights are
+    restored at the end; a NaN/inf loss raises ForceMLPError.
+    """
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value <= 0:
+            raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
+    if not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+    train_count = len(splits.train)
+    with tf.device(keras_device(device, backend="tensorflow")):
+        model = DenseMLP(tuple(hidden_sizes), seed)
+        train_step = make_train_step(model, Adam(model.trainable_variables, learning_rate))
+        batches = (
+            tf.data.Dataset.from_tensor_slices((splits.train.features, splits.train.labels))
+            .shuffle(train_count, seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        history = History(framework="tensorflow")
+        best_accuracy, best_weights = -math.inf, None
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
+            for features, labels in batches:
+                batch_loss_sum, batch_correct = train_step(features, labels)
+                loss_sum += batch_loss_sum
+                correct += batch_correct
+            train_loss = float(loss_sum) / train_count
+            if not math.isfinite(train_loss):
+                raise ForceMLPError(
+                    f"training diverged: the loss became {train_loss} in epoch {epoch};"
+                    f" lower the learning rate (it was {learning_rate:g})."
+                )
+            val = evaluate(model, splits.val)
+            history.append(EpochMetrics(
+                epoch=epoch,
+                train_loss=train_loss,
+                train_accuracy=float(correct) / train_count,
+                val_loss=val.loss,
+                val_accuracy=val.accuracy,
+                seconds=time.perf_counter() - start,
+            ))
+            if progress:
+                print(_epoch_line(history.epochs[-1], epochs))
+            if val.accuracy > best_accuracy:
+                best_accuracy, best_weights = val.accuracy, model.get_weights()
+                history.best_epoch = epoch
+        model.set_weights(best_weights)
+        test = evaluate(model, splits.test)
+    return GradientTapeRun(model=model, history=history, test=test)
+
+
+def _epoch_line(metrics: EpochMetrics, epochs: int) -> str:
+    return (
+        f"epoch {metrics.epoch}/{epochs}: loss {metrics.train_loss:.4f}"
+        f" acc {metrics.train_accuracy:.4f}, val loss {metrics.val_loss:.4f}"
+        f" val acc {metrics.val_accuracy:.4f} ({metrics.seconds:.1f} s)"
+    )
