@@ -1,0 +1,77 @@
+"""The command line: real runs end in one JSON line; every user error is one line, exit 2."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from forcemlp.cli import main
+
+
+def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "forcemlp", *args], check=False, capture_output=True, text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--framework", "jax"], "unknown framework 'jax': choose one of torch, keras"),
+        (["train", "--style", "weird"], "unknown style 'weird'"),
+        (["train", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
+        (["train", "--activation", "swishy"], "unknown activation 'swishy'"),
+        (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
+        (["train", "--device", "tpu"], "unknown device 'tpu'"),
+        (["train", "--epochs", "0"], "epochs must be a positive whole number"),
+        (["train", "--batch-size", "-3"], "batch_size must be a positive whole number"),
+        (["train", "--lr", "0"], "learning rate must be a positive number"),
+        (["train", "--lr", "nan"], "learning rate must be a positive number"),
+        (["train", "--hidden"], "hidden_sizes is empty"),
+        (["train", "--epochs", "many"], "invalid int value: 'many'"),
+        (["data", "--data-dir", "/nonexistent/folder"], "files missing in /nonexistent/folder"),
+        (["bench", "--epochs", "0"], "--epochs must be a positive whole number"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(capsys, args, message):
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("forcemlp: error: ") and message in captured.err
+    assert captured.err.count("\n") == 1 and "Traceback" not in captured.err
+
+
+def test_help_does_not_import_a_framework():
+    code = "import sys; from forcemlp.cli import build_parser; build_parser();" \
+           " print('torch' in sys.modules or 'tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_data_command_verifies_every_file():
+    result = run_cli("data")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("ok  ") == 4
+
+
+def test_train_json_last_line(tmp_path):
+    result = run_cli("train", "--framework", "torch", "--epochs", "1", "--train-size", "6000",
+                     "--quiet", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    for key in ("framework", "epochs", "test_accuracy", "test_loss", "val_accuracy", "seconds",
+                "samples_per_second"):
+        assert key in summary
+    assert summary["framework"] == "torch" and summary["epochs"] == 1
+    assert summary["test_accuracy"] > 0.80
+
+
+def test_nan_loss_is_one_line(tmp_path):
+    result = run_cli("train", "--framework", "torch", "--optimizer", "sgd", "--lr", "1e12",
+                     "--epochs", "1", "--train-size", "2000", "--quiet")
+    assert result.returncode == 2
+    assert result.stderr.startswith("forcemlp: error: ") and "learning rate" in result.stderr
+    assert "Traceback" not in result.stderr
