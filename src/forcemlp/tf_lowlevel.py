@@ -3,7 +3,7 @@
 No Keras at all: ``DenseMLP`` holds its weights as ``tf.Variable``s and computes logits,
 ``loss_and_gradients`` records the forward pass on a tape and asks it for the gradients,
 ``Adam`` applies them, and ``make_train_step`` joins the two into one function that
-``tf.function`` compiles into a graph:
+``tf.function`` compiles into a graph::
 
     with tf.GradientTape() as tape:
         logits = model(features)
