@@ -143,6 +143,18 @@ class RunResult:
     seconds: float
     samples_per_second: float
 
+    @classmethod
+    def from_training(
+        cls, config: dict[str, Any], history: History, test: Evaluation, train_count: int
+    ) -> RunResult:
+        """The one timing rule every framework shares, so their speeds compare fairly.
+
+        ``seconds`` is the epochs' wall time, validation included (not model building, data
+        transfer or device start-up); ``samples_per_second`` is training images per second of it.
+        """
+        seconds = history.seconds
+        return cls(config, history, test, seconds, train_count * len(history.epochs) / seconds)
+
     def summary(self) -> dict[str, Any]:
         """The flat record the CLI prints with ``--json``."""
         last = self.history.epochs[-1] if self.history.epochs else None

@@ -252,8 +252,6 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
     """Build, train and test the model ``config`` describes, on the device it asks for.
 
     ``config.hidden_sizes`` is used as given: pass (784, 16) for the seed's Keras model.
-    ``seconds`` is the epochs' wall time (validation included), ``samples_per_second`` the
-    training images seen per second of it.
     """
     with keras.device(keras_device(config.device)):
         model = build_mlp(
@@ -270,11 +268,4 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
             progress=progress,
         )
         test = evaluate(model, splits.test)
-    seconds = history.seconds
-    return RunResult(
-        config=config.to_dict(),
-        history=history,
-        test=test,
-        seconds=seconds,
-        samples_per_second=len(splits.train) * len(history.epochs) / seconds,
-    )
+    return RunResult.from_training(config.to_dict(), history, test, len(splits.train))

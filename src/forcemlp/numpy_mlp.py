@@ -339,7 +339,6 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
         raise ForceMLPError("the NumPy MLP has no dropout: use --dropout 0 or --framework torch.")
     if config.device == "cuda":
         raise ForceMLPError("the NumPy MLP runs on the CPU only: use --device cpu or auto.")
-    started = time.perf_counter()
     model = NumpyMLP(
         (splits.train.images[0].size, *config.hidden_sizes, len(splits.class_names)),
         activation=config.activation,
@@ -350,10 +349,4 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
         optimizer=config.optimizer, seed=config.seed, progress=progress,
     )
     test = evaluate(model, splits.test)
-    return RunResult(
-        config=config.to_dict(),
-        history=history,
-        test=test,
-        seconds=time.perf_counter() - started,
-        samples_per_second=len(splits.train) * config.epochs / history.seconds,
-    )
+    return RunResult.from_training(config.to_dict(), history, test, len(splits.train))

@@ -724,15 +724,7 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
     if config.train_size is not None and config.train_size < len(splits.train):
         splits = replace(splits, train=splits.train.head(config.train_size))
     model = model_for(config)
-    start = time.perf_counter()
     history = train(model, splits, config.epochs, config.batch_size, config.learning_rate,
                     config.optimizer, config.seed, config.device, progress)
-    train_seconds = time.perf_counter() - start
     test = evaluate(model, splits.test)
-    return RunResult(
-        config=config.to_dict(),
-        history=history,
-        test=test,
-        seconds=time.perf_counter() - start,
-        samples_per_second=len(splits.train) * config.epochs / train_seconds,
-    )
+    return RunResult.from_training(config.to_dict(), history, test, len(splits.train))
