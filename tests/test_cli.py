@@ -75,3 +75,13 @@ def test_nan_loss_is_one_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("forcemlp: error: ") and "learning rate" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_learning_rate_schedules():
+    from forcemlp.config import learning_rate_at
+
+    assert learning_rate_at(0.1, "constant", 7, 10) == 0.1
+    assert learning_rate_at(0.1, "cosine", 0, 10) == pytest.approx(0.1)
+    assert learning_rate_at(0.1, "cosine", 5, 10) == pytest.approx(0.05)
+    assert learning_rate_at(0.1, "cosine", 10, 10) == pytest.approx(0.0, abs=1e-12)
+    assert main(["train", "--lr-schedule", "step"]) == 2

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -111,12 +112,15 @@ def test_fast_path_is_chosen_only_where_it_applies():
     assert torch_mlp.trainer_path(with_dropout, "adam", cpu) == "autograd"
 
 
-def oracle_epoch(model, split, batch_size: int, learning_rate: float, seed: int) -> float:
+def oracle_epoch(model, split, batch_size: int, learning_rate: float, seed: int,
+                 factor=lambda step: 1.0) -> float:
     """One epoch of plain autograd + torch.optim.Adam in the order ``train`` promises.
 
-    Returns the per-sample mean training loss, measured before each step as ``train`` does.
+    ``factor(step)`` scales the rate through torch's own LambdaLR. Returns the per-sample mean
+    training loss, measured before each step as ``train`` does.
     """
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate, foreach=False)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     features, labels = torch.from_numpy(split.features), torch.from_numpy(split.labels)
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
     total_loss = 0.0
@@ -125,6 +129,7 @@ def oracle_epoch(model, split, batch_size: int, learning_rate: float, seed: int)
         loss = F.nll_loss(model(features[batch]), labels[batch])
         loss.backward()
         optimizer.step()
+        scheduler.step()
         total_loss += loss.item() * len(batch)
     return total_loss / len(labels)
 
@@ -146,6 +151,26 @@ def test_train_matches_autograd_and_torch_optim_adam(build, mnist_splits):
     for trained, expected in zip(model.parameters(), oracle.parameters()):
         assert torch.allclose(trained, expected, atol=1e-5), (trained - expected).abs().max()
     assert history.epochs[0].train_loss == pytest.approx(oracle_loss, abs=1e-5)
+
+
+@pytest.mark.parametrize("build", [torch_mlp.SeedSequential, torch_mlp.SeedFunctional])
+def test_cosine_schedule_matches_torch_lambda_lr(build, mnist_splits):
+    """Both paths (NumPy fast path, autograd) follow lr·½(1 + cos(π t / T)) step by step."""
+    small = sliced(mnist_splits, 210, 100)
+    total_steps = 11  # ten batches of 20 and one of 10
+    model = seeded(build, seed=3)
+    oracle, constant = copy.deepcopy(model), copy.deepcopy(model)
+    torch_mlp.train(model, small, 1, 20, 1e-2, seed=5, device="cpu", progress=False,
+                    lr_schedule="cosine")
+    oracle_epoch(oracle, small.train, 20, 1e-2, seed=5,
+                 factor=lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)))
+    torch_mlp.train(constant, small, 1, 20, 1e-2, seed=5, device="cpu", progress=False)
+    for trained, expected, unscheduled in zip(
+        model.parameters(), oracle.parameters(), constant.parameters()
+    ):
+        assert torch.allclose(trained, expected, atol=1e-5), (trained - expected).abs().max()
+    assert not all(torch.allclose(a, b, atol=1e-4)
+                   for a, b in zip(model.parameters(), constant.parameters()))
 
 
 def test_one_epoch_on_10k_images_beats_88_percent(mnist_splits):

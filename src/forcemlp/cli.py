@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
 
     train = commands.add_parser("train", help="train an MLP and evaluate it on the test set")
-    train.add_argument("--framework", default="torch", help="torch, keras or numpy")
+    train.add_argument("--framework", default="torch",
+                       help="torch, keras, numpy or tensorflow (the GradientTape loop)")
     train.add_argument("--style", default="sequential", help="sequential or functional")
     train.add_argument("--hidden", type=int, nargs="*", default=[16], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 784 16")
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--train-size", type=int, default=None,
                        help="use only the first N training images (quick runs)")
     train.add_argument("--dropout", type=float, default=0.0)
+    train.add_argument("--lr-schedule", default="constant",
+                       help="constant, or cosine (shrinks the rate towards 0 by the last step)")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -68,6 +71,7 @@ def command_train(args: argparse.Namespace) -> None:
         activation=args.activation, optimizer=args.optimizer, learning_rate=args.lr,
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
         device=args.device, train_size=args.train_size, dropout=args.dropout,
+        lr_schedule=args.lr_schedule,
     )
     result = run(config, data_dir=args.data_dir, progress=not args.quiet, cache=False)
     print("epoch  train_loss  train_acc  val_loss  val_acc  seconds")

@@ -7,11 +7,12 @@ from typing import Any
 
 from .errors import ForceMLPError
 
-FRAMEWORKS = ("torch", "keras", "numpy")
+FRAMEWORKS = ("torch", "keras", "numpy", "tensorflow")
 STYLES = ("sequential", "functional")
 OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEVICES = ("auto", "cpu", "cuda")
+LR_SCHEDULES = ("constant", "cosine")
 
 
 def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
@@ -27,6 +28,7 @@ class TrainConfig:
 
     The defaults are the seed article's PyTorch model: 784-16-10, ReLU, Adam 1e-3, batch 20,
     5 epochs. ``train_size`` keeps the first N training images, for quick runs.
+    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`.
     """
 
     framework: str = "torch"
@@ -42,6 +44,7 @@ class TrainConfig:
     device: str = "auto"
     train_size: int | None = None
     dropout: float = 0.0
+    lr_schedule: str = "constant"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -50,6 +53,7 @@ class TrainConfig:
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("device", self.device, DEVICES)
+        check_choice("learning-rate schedule", self.lr_schedule, LR_SCHEDULES)
         object.__setattr__(self, "hidden_sizes", tuple(int(size) for size in self.hidden_sizes))
         if not self.hidden_sizes:
             raise ForceMLPError("hidden_sizes is empty: give at least one hidden layer, e.g. --hidden 16.")
@@ -70,3 +74,18 @@ class TrainConfig:
         record = asdict(self)
         record["hidden_sizes"] = list(self.hidden_sizes)
         return record
+
+
+def learning_rate_at(
+    learning_rate: float, schedule: str, step: int, total_steps: int
+) -> float:
+    """The learning rate for optimizer step ``step`` (0-based) of ``total_steps``.
+
+    ``constant`` keeps it; ``cosine`` shrinks it along half a cosine, lr·½(1 + cos(π·step/T)),
+    from the full rate at the first step towards zero at the last, so the final epochs take
+    small, careful steps near the minimum (Keras' ``CosineDecay`` with ``alpha=0``).
+    """
+    check_choice("learning-rate schedule", schedule, LR_SCHEDULES)
+    if schedule == "constant":
+        return learning_rate
+    return learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))

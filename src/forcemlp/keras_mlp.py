@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import ACTIVATIONS, OPTIMIZERS, STYLES, TrainConfig, check_choice
+from .config import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, STYLES, TrainConfig, check_choice
 from .data import Split, Splits, one_hot, to_features
 from .errors import ForceMLPError
 from .frameworks import import_keras, keras_device
@@ -104,8 +104,11 @@ def build_functional(seed: int = 0) -> Any:
     return build_mlp(SEED_HIDDEN_SIZES, style="functional", seed=seed)
 
 
-def make_optimizer(name: str, learning_rate: float) -> Any:
-    """A Keras optimizer for one of config.OPTIMIZERS; momentum and nesterov are SGD with 0.9."""
+def make_optimizer(name: str, learning_rate: Any) -> Any:
+    """A Keras optimizer for one of config.OPTIMIZERS (momentum, nesterov: SGD with 0.9).
+
+    ``learning_rate`` is a number or a Keras learning-rate schedule.
+    """
     check_choice("optimizer", name, OPTIMIZERS)
     optimizers = keras.optimizers
     factories = {
@@ -121,17 +124,24 @@ def make_optimizer(name: str, learning_rate: float) -> Any:
 
 
 def compile_model(
-    model: Any, optimizer: str = "adam", learning_rate: float = 1e-3, xla: bool = False
+    model: Any, optimizer: str = "adam", learning_rate: float = 1e-3, xla: bool = False,
+    lr_schedule: str = "constant", total_steps: int = 1,
 ) -> Any:
     """Compile as the seed does (categorical cross-entropy, Adam, accuracy).
+
+    ``lr_schedule="cosine"`` hands the optimizer Keras' ``CosineDecay`` over ``total_steps``,
+    the same curve as ``config.learning_rate_at`` (which PyTorch and NumPy use).
 
     ``xla`` asks TensorFlow for XLA-compiled steps; other backends keep Keras' own choice
     (JAX always compiles; on torch it would mean ``torch.compile``).
     """
     if not (math.isfinite(learning_rate) and learning_rate > 0):
         raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+    check_choice("learning-rate schedule", lr_schedule, LR_SCHEDULES)
+    rate = (learning_rate if lr_schedule == "constant"
+            else keras.optimizers.schedules.CosineDecay(learning_rate, total_steps))
     model.compile(
-        optimizer=make_optimizer(optimizer, learning_rate),
+        optimizer=make_optimizer(optimizer, rate),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=xla if keras.backend.backend() == "tensorflow" else "auto",
@@ -197,6 +207,7 @@ def fit(
     optimizer: str = "adam",
     seed: int = 0,
     progress: bool = True,
+    lr_schedule: str = "constant",
 ) -> History:
     """Compile and train on ``splits.train``, validating on ``splits.val`` after each epoch.
 
@@ -208,7 +219,8 @@ def fit(
             raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
     keras.utils.set_random_seed(seed)
     total_steps = epochs * math.ceil(len(splits.train) / batch_size)
-    compile_model(model, optimizer, learning_rate, xla=total_steps >= XLA_MIN_STEPS)
+    compile_model(model, optimizer, learning_rate, xla=total_steps >= XLA_MIN_STEPS,
+                  lr_schedule=lr_schedule, total_steps=total_steps)
     history = History(framework="keras")
     recorder = _Recorder(history)
     model.fit(
@@ -266,6 +278,7 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
             optimizer=config.optimizer,
             seed=config.seed,
             progress=progress,
+            lr_schedule=config.lr_schedule,
         )
         test = evaluate(model, splits.test)
     return RunResult.from_training(config.to_dict(), history, test, len(splits.train))

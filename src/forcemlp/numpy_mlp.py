@@ -22,6 +22,7 @@ once and the gradient check can nudge any single number.
 from __future__ import annotations
 
 import itertools
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .activations import get_activation
-from .config import TrainConfig
+from .config import TrainConfig, learning_rate_at
 from .data import Split, Splits, one_hot
 from .errors import ForceMLPError
 from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
@@ -278,6 +279,7 @@ def train(
     optimizer: str = "adam",
     seed: int = 0,
     progress: bool = False,
+    lr_schedule: str = "constant",
 ) -> History:
     """Mini-batch training: shuffle, then per batch forward, backward and one optimizer step.
 
@@ -291,7 +293,8 @@ def train(
         raise ForceMLPError(
             f"unknown optimizer {optimizer!r}: choose one of {', '.join(CONFIG_OPTIMIZERS)}."
         )
-    step = make_optimizer(CONFIG_OPTIMIZERS[optimizer], learning_rate).step
+    stepper = make_optimizer(CONFIG_OPTIMIZERS[optimizer], learning_rate)
+    total_steps = epochs * math.ceil(len(splits.train) / batch_size)
     train_features, train_labels = splits.train.features, splits.train.labels
     val_features = splits.val.features
     shuffle = np.random.default_rng(seed)
@@ -311,7 +314,10 @@ def train(
                 loss = model.loss(forward, labels)
                 _require_finite(loss, f"in epoch {epoch}, batch {number + 1}", learning_rate)
                 gradient = model.backward(forward, labels).vector
-                model.parameters[...] = step(model.parameters, gradient)
+                stepper.learning_rate = learning_rate_at(
+                    learning_rate, lr_schedule, (epoch - 1) * len(batches) + number, total_steps
+                )
+                model.parameters[...] = stepper.step(model.parameters, gradient)
                 loss_sum += loss * len(batch)
                 correct += int((forward.log_probabilities.argmax(axis=1) == labels).sum())
             val = evaluate_log_probabilities(
@@ -347,6 +353,7 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
     history = train(
         model, splits, config.epochs, config.batch_size, config.learning_rate,
         optimizer=config.optimizer, seed=config.seed, progress=progress,
+        lr_schedule=config.lr_schedule,
     )
     test = evaluate(model, splits.test)
     return RunResult.from_training(config.to_dict(), history, test, len(splits.train))

@@ -23,6 +23,7 @@ TRAINERS = {
     "torch": "forcemlp.torch_mlp",
     "keras": "forcemlp.keras_mlp",
     "numpy": "forcemlp.numpy_mlp",
+    "tensorflow": "forcemlp.tf_lowlevel",
 }
 
 

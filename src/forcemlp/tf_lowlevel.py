@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import TrainConfig
 from .data import Split, Splits, to_features
 from .errors import ForceMLPError
 from .frameworks import import_tensorflow, keras_device
-from .history import EpochMetrics, Evaluation, History, evaluate_log_probabilities
+from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
 
 tf = import_tensorflow()
 
@@ -229,3 +230,28 @@ def _epoch_line(metrics: EpochMetrics, epochs: int) -> str:
         f" acc {metrics.train_accuracy:.4f}, val loss {metrics.val_loss:.4f}"
         f" val acc {metrics.val_accuracy:.4f} ({metrics.seconds:.1f} s)"
     )
+
+
+def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
+    """What ``forcemlp train --framework tensorflow`` runs: the GradientTape loop, cached by
+    the runner like every other framework's run.
+
+    The loop is the lesson's plain one (ReLU layers, hand-written Adam, constant rate), so a
+    configuration asking for anything else gets an error instead of being quietly ignored.
+    """
+    unsupported = {
+        "activation": (config.activation, "relu"), "optimizer": (config.optimizer, "adam"),
+        "style": (config.style, "sequential"), "dropout": (config.dropout, 0.0),
+        "lr_schedule": (config.lr_schedule, "constant"),
+    }
+    for name, (value, only) in unsupported.items():
+        if value != only:
+            raise ForceMLPError(
+                f"the GradientTape trainer supports {name} {only!r} only, not {value!r}:"
+                " use --framework torch or keras for that."
+            )
+    run = train_gradient_tape(
+        splits, config.hidden_sizes, config.epochs, config.batch_size, config.learning_rate,
+        config.seed, progress, config.device,
+    )
+    return RunResult.from_training(config.to_dict(), run.history, run.test, len(splits.train))

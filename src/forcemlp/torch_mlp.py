@@ -33,6 +33,7 @@ Anything else (other optimizers, dropout, other activations, CUDA) takes the aut
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -45,7 +46,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import ACTIVATIONS, DEVICES, OPTIMIZERS, TrainConfig, check_choice
+from .config import ACTIVATIONS, DEVICES, OPTIMIZERS, TrainConfig, check_choice, learning_rate_at
 from .data import Split, Splits, to_features
 from .errors import ForceMLPError
 from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
@@ -375,7 +376,7 @@ class _NumpyAdamPath:
     """
 
     def __init__(self, layers: list[tuple[nn.Linear, _NumpyActivation | None]], split: Split,
-                 learning_rate: float) -> None:
+                 rate: Callable[[int], float]) -> None:
         self.linears = [linear for linear, _ in layers]
         self.activations = [activation for _, activation in layers[:-1]]
         self.parameters = [p for linear in self.linears for p in (linear.weight, linear.bias)]
@@ -385,7 +386,7 @@ class _NumpyAdamPath:
         self.exp_avg_sq = torch.zeros_like(self.flat_parameters)
         self.step_count = torch.zeros(())
         self.step_count_view = self.step_count.numpy()  # NumPy bumps it 15x faster than torch
-        self.learning_rate = learning_rate
+        self.rate = rate
         self.weights, self.biases = self._views(self.flat_parameters.numpy())
         self.weight_gradients, self.bias_gradients = self._views(self.flat_gradients.numpy())
         self.images = np.ascontiguousarray(split.images.reshape(len(split), -1))
@@ -455,10 +456,11 @@ class _NumpyAdamPath:
                 self.activations[below].slope(work.pre[below], work.post[below], work.slope[below])
                 work.delta[below] *= work.slope[below]
                 delta = work.delta[below]
+        learning_rate = self.rate(int(self.step_count_view))
         self.step_count_view[()] += 1
         torch._fused_adam_(
             [self.flat_parameters], [self.flat_gradients], [self.exp_avg], [self.exp_avg_sq], [],
-            [self.step_count], lr=self.learning_rate, beta1=0.9, beta2=0.999, weight_decay=0.0,
+            [self.step_count], lr=learning_rate, beta1=0.9, beta2=0.999, weight_decay=0.0,
             eps=1e-8, amsgrad=False, maximize=False,
         )
 
@@ -471,10 +473,11 @@ class _NumpyAdamPath:
 class _AutogradPath:
     """The usual torch loop, minus per-sample work: batches are cut from device tensors."""
 
-    def __init__(self, model: nn.Module, split: Split, optimizer: str, learning_rate: float,
-                 device: torch.device) -> None:
+    def __init__(self, model: nn.Module, split: Split, optimizer: str,
+                 rate: Callable[[int], float], device: torch.device) -> None:
         self.model = model
-        self.optimizer = make_optimizer(optimizer, model.parameters(), learning_rate)
+        self.optimizer = make_optimizer(optimizer, model.parameters(), rate(0))
+        self.rate, self.steps_taken = rate, 0
         self.features = torch.from_numpy(split.features).to(device)
         self.labels = torch.from_numpy(split.labels).to(device)
 
@@ -490,7 +493,10 @@ class _AutogradPath:
             log_probabilities = self.model(inputs)
             losses = F.nll_loss(log_probabilities, labels, reduction="none")
             losses.mean().backward()
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.rate(self.steps_taken)
             self.optimizer.step()
+            self.steps_taken += 1
             sample_losses[first:end] = losses.detach()
             predictions[first:end] = log_probabilities.detach().argmax(1)
             if step % CHECK_EVERY_STEPS == 0 or end == len(order):
@@ -549,6 +555,7 @@ def train(
     seed: int = 0,
     device: str = "auto",
     progress: bool = True,
+    lr_schedule: str = "constant",
 ) -> History:
     """Train ``model`` on ``splits.train``, validating on ``splits.val`` after each epoch.
 
@@ -556,15 +563,18 @@ def train(
     with the best validation accuracy (the earliest on ties) are restored at the end and
     ``History.best_epoch`` names it. ``seed`` fixes the shuffling (``torch.randperm`` with its
     own generator, the order a ``RandomSampler`` with that generator draws first) and dropout.
-    A nan/inf loss stops training with a ``ForceMLPError``.
+    A nan/inf loss stops training with a ``ForceMLPError``. ``lr_schedule`` sets the rate of
+    every step (see ``config.learning_rate_at``).
     """
     _check_training_arguments(splits, epochs, batch_size, learning_rate, optimizer)
+    total_steps = epochs * math.ceil(len(splits.train) / batch_size)
+    rate = functools.partial(learning_rate_at, learning_rate, lr_schedule, total_steps=total_steps)
     torch_device = select_device(device)
     torch.manual_seed(seed)
     model.to(torch_device)
     layers = fast_path_layers(model, optimizer, torch_device)
-    path = (_NumpyAdamPath(layers, splits.train, learning_rate) if layers
-            else _AutogradPath(model, splits.train, optimizer, learning_rate, torch_device))
+    path = (_NumpyAdamPath(layers, splits.train, rate) if layers
+            else _AutogradPath(model, splits.train, optimizer, rate, torch_device))
     train_labels = torch.from_numpy(splits.train.labels).to(torch_device)
     val_features = torch.from_numpy(splits.val.features).to(torch_device)
     val_labels = torch.from_numpy(splits.val.labels).to(torch_device)
@@ -725,6 +735,6 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
         splits = replace(splits, train=splits.train.head(config.train_size))
     model = model_for(config)
     history = train(model, splits, config.epochs, config.batch_size, config.learning_rate,
-                    config.optimizer, config.seed, config.device, progress)
+                    config.optimizer, config.seed, config.device, progress, config.lr_schedule)
     test = evaluate(model, splits.test)
     return RunResult.from_training(config.to_dict(), history, test, len(splits.train))
