@@ -10,7 +10,7 @@ export FORCEMLP_DATA ?= $(SHARED_DATA)
 endif
 SPHINXOPTS ?= -W --keep-going
 
-.PHONY: html test notebooks widget-js bench clean venv
+.PHONY: html test notebooks bench clean venv
 
 venv: $(STAMP)
 
@@ -20,15 +20,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,keras,docs,dev]'
 	touch $@
 
-widget-js: $(STAMP)
-	bash tools/fetch_widget_js.sh
-
 # The paired .ipynb of each lesson (committed: Colab and Binder open these, not MyST .md).
 notebooks: $(STAMP)
-	mkdir -p notebooks
-	for lesson in lessons/*.md; do \
-		$(BIN)/jupytext --quiet --to notebook --output notebooks/$$(basename $$lesson .md).ipynb $$lesson || exit 1; \
-	done
+	$(BIN)/python tools/make_notebooks.py
 
 html: $(STAMP)
 	$(BIN)/sphinx-build $(SPHINXOPTS) -b html . _build/html

@@ -26,3 +26,11 @@ def mnist_dir() -> Path:
     from forcemlp.data import locate
 
     return locate("mnist", download=False)
+
+
+@pytest.fixture(scope="session")
+def built_book():
+    """The whole book, built once per session from clean (used by the book and browser tests)."""
+    from .book import TEST_BUILD, build_book
+
+    return build_book(TEST_BUILD / "cache", clean=True)

@@ -254,9 +254,16 @@ def evaluate(model: Any, split: Split) -> Evaluation:
 
 
 def summary_text(model: Any) -> str:
-    """What ``model.summary()`` prints, as a string for the book."""
+    """What ``model.summary()`` prints, as a string for the book.
+
+    Keras draws the table with rich, whose console, when it finds itself in Jupyter, also
+    displays an (empty) HTML copy; telling rich it is not in Jupyter keeps just the text.
+    """
+    from unittest import mock
+
     parts: list[str] = []
-    model.summary(print_fn=lambda text, line_break=True: parts.append(str(text)))
+    with mock.patch("rich.console._is_jupyter", return_value=False):
+        model.summary(print_fn=lambda text, line_break=True: parts.append(str(text)))
     return "\n".join(parts)
 
 

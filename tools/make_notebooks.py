@@ -1,0 +1,44 @@
+"""Write ``notebooks/<lesson>.ipynb`` for every lesson: what Jupyter, Colab and Binder open.
+
+    make notebooks      # or: python tools/make_notebooks.py
+
+Each notebook holds its lesson's cells, after one first cell that installs forcemlp where it
+is missing (Colab, a bare Jupyter); where forcemlp is installed, that cell does nothing.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALL_SOURCE = '''\
+# On Colab or a fresh Jupyter, install forcemlp first; where it is installed this does nothing.
+import importlib.util
+
+if importlib.util.find_spec("forcemlp") is None:
+    get_ipython().run_line_magic(
+        "pip", 'install --quiet "forcemlp[widgets] @ git+https://github.com/forcemlp/forcemlp"'
+    )'''
+
+
+def lesson_notebook(lesson: Path) -> nbformat.NotebookNode:
+    """The lesson as a notebook, with the install cell in front."""
+    notebook = jupytext.read(lesson)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(INSTALL_SOURCE))
+    notebook.metadata.pop("jupytext", None)
+    for number, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{number}"  # stable ids: a regenerated notebook diffs only where it changed
+    return notebook
+
+
+def main() -> None:
+    folder = ROOT / "notebooks"
+    folder.mkdir(exist_ok=True)
+    for lesson in sorted((ROOT / "lessons").glob("*.md")):
+        nbformat.write(lesson_notebook(lesson), folder / f"{lesson.stem}.ipynb")
+
+
+if __name__ == "__main__":
+    main()
