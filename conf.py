@@ -65,6 +65,8 @@ nb_ipywidgets_js: dict[str, dict[str, str]] = {
     "widgets/assets-path.js": {},
     "widgets/html-manager/dist/embed.js": {},
 }
+# After MathJax (priority 500) and before any widget renders: see the file for why.
+html_js_files = [("mathjax-hub-shim.js", {"defer": "defer", "priority": 800})]
 
 # --- API reference ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}
