@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import ForceMLPError
+from .config import pick
 
 ArrayFunction = Callable[..., np.ndarray]
 ArrayLike = np.ndarray | float
@@ -213,12 +213,7 @@ ACTIVATIONS: dict[str, Activation] = {
 
 def get_activation(name: str) -> Activation:
     """The activation called ``name``, or a one-line error listing the names that exist."""
-    try:
-        return ACTIVATIONS[name]
-    except KeyError:
-        raise ForceMLPError(
-            f"unknown activation {name!r}: choose one of {', '.join(ACTIVATIONS)}."
-        ) from None
+    return pick("activation", name, ACTIVATIONS)
 
 
 def torch_function(name: str, parameter: float | None = None) -> Callable:

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import ForceMLPError
 
@@ -12,6 +13,7 @@ STYLES = ("sequential", "functional")
 OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEVICES = ("auto", "cpu", "cuda")
+T = TypeVar("T")
 LR_SCHEDULES = ("constant", "cosine")
 
 
@@ -20,6 +22,12 @@ def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ForceMLPError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}.")
     return value
+
+
+def pick(kind: str, name: str, table: Mapping[str, T]) -> T:
+    """``table[name]``, or the same one-line error as :func:`check_choice` listing the names."""
+    check_choice(kind, name, tuple(table))
+    return table[name]
 
 
 @dataclass(frozen=True)

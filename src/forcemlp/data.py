@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import pick
 from .errors import ForceMLPError
 
 IMAGE_MAGIC = 2051
@@ -120,12 +121,7 @@ DATASETS: dict[str, DatasetSpec] = {
 
 def dataset_spec(name: str) -> DatasetSpec:
     """The spec of a dataset by name, or a clear error listing the names that exist."""
-    try:
-        return DATASETS[name]
-    except KeyError:
-        raise ForceMLPError(
-            f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}."
-        ) from None
+    return pick("dataset", name, DATASETS)
 
 
 def cache_dir(name: str) -> Path:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .config import pick
 from .errors import ForceMLPError
 
 OPTIMIZER_NAMES = ("gd", "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
@@ -304,12 +305,7 @@ SURFACES: dict[str, Surface] = {
 
 def get_surface(name: str) -> Surface:
     """The surface called ``name``, or a one-line error listing the names that exist."""
-    try:
-        return SURFACES[name]
-    except KeyError:
-        raise ForceMLPError(
-            f"unknown surface {name!r}: choose one of {', '.join(SURFACES)}."
-        ) from None
+    return pick("surface", name, SURFACES)
 
 
 @dataclass(frozen=True)
