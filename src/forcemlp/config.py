@@ -24,6 +24,20 @@ def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_learning_rate(learning_rate: float) -> None:
+    """A learning rate must be a finite number above zero."""
+    if not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+
+
+def check_training_numbers(epochs: int, batch_size: int, learning_rate: float) -> None:
+    """The checks every trainer shares, whether called through TrainConfig or directly."""
+    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
+        if not isinstance(value, int) or value <= 0:
+            raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
+    check_learning_rate(learning_rate)
+
+
 def pick(kind: str, name: str, table: Mapping[str, T]) -> T:
     """``table[name]``, or the same one-line error as :func:`check_choice` listing the names."""
     check_choice(kind, name, tuple(table))
@@ -67,12 +81,7 @@ class TrainConfig:
             raise ForceMLPError("hidden_sizes is empty: give at least one hidden layer, e.g. --hidden 16.")
         if any(size <= 0 for size in self.hidden_sizes):
             raise ForceMLPError(f"hidden layer sizes must be positive, got {list(self.hidden_sizes)}.")
-        for name in ("epochs", "batch_size"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
-        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
-            raise ForceMLPError(f"learning rate must be a positive number, got {self.learning_rate!r}.")
+        check_training_numbers(self.epochs, self.batch_size, self.learning_rate)
         if self.train_size is not None and self.train_size <= 0:
             raise ForceMLPError(f"train_size must be positive, got {self.train_size!r}.")
         if not 0.0 <= self.dropout < 1.0:

@@ -20,7 +20,16 @@ from typing import Any
 
 import numpy as np
 
-from .config import ACTIVATIONS, LR_SCHEDULES, OPTIMIZERS, STYLES, TrainConfig, check_choice
+from .config import (
+    ACTIVATIONS,
+    LR_SCHEDULES,
+    OPTIMIZERS,
+    STYLES,
+    TrainConfig,
+    check_choice,
+    check_learning_rate,
+    check_training_numbers,
+)
 from .data import Split, Splits, one_hot, to_features
 from .errors import ForceMLPError
 from .frameworks import import_keras, keras_device
@@ -135,8 +144,7 @@ def compile_model(
     ``xla`` asks TensorFlow for XLA-compiled steps; other backends keep Keras' own choice
     (JAX always compiles; on torch it would mean ``torch.compile``).
     """
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+    check_learning_rate(learning_rate)
     check_choice("learning-rate schedule", lr_schedule, LR_SCHEDULES)
     rate = (learning_rate if lr_schedule == "constant"
             else keras.optimizers.schedules.CosineDecay(learning_rate, total_steps))
@@ -214,9 +222,7 @@ def fit(
     Returns per-epoch, per-sample averaged metrics; the model ends with the weights of its best
     validation-accuracy epoch (``history.best_epoch``). A NaN/inf loss raises ForceMLPError.
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value <= 0:
-            raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
+    check_training_numbers(epochs, batch_size, learning_rate)
     keras.utils.set_random_seed(seed)
     total_steps = epochs * math.ceil(len(splits.train) / batch_size)
     compile_model(model, optimizer, learning_rate, xla=total_steps >= XLA_MIN_STEPS,

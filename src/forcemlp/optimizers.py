@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import pick
+from .config import check_learning_rate, pick
 from .errors import ForceMLPError
 
 OPTIMIZER_NAMES = ("gd", "sgd", "momentum", "nesterov", "adagrad", "adadelta", "rmsprop", "adam")
@@ -181,8 +181,7 @@ def make_optimizer(
         raise ForceMLPError(
             f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZER_NAMES)}."
         )
-    if not (np.isfinite(learning_rate) and learning_rate > 0):
-        raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+    check_learning_rate(learning_rate)
     if not 0 <= momentum < 1:
         raise ForceMLPError(f"momentum must lie in [0, 1), got {momentum!r}.")
     builders: dict[str, Callable[[], Optimizer]] = {

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import TrainConfig
+from .config import TrainConfig, check_training_numbers
 from .data import Split, Splits, to_features
 from .errors import ForceMLPError
 from .frameworks import import_tensorflow, keras_device
@@ -175,11 +175,7 @@ def train_gradient_tape(
     Metrics are per-sample averages over the epoch; the best validation-accuracy weights are
     restored at the end; a NaN/inf loss raises ForceMLPError.
     """
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value <= 0:
-            raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+    check_training_numbers(epochs, batch_size, learning_rate)
     train_count = len(splits.train)
     with tf.device(keras_device(device, backend="tensorflow")):
         model = DenseMLP(tuple(hidden_sizes), seed)

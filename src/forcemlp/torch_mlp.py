@@ -46,7 +46,15 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .config import ACTIVATIONS, DEVICES, OPTIMIZERS, TrainConfig, check_choice, learning_rate_at
+from .config import (
+    ACTIVATIONS,
+    DEVICES,
+    OPTIMIZERS,
+    TrainConfig,
+    check_choice,
+    check_training_numbers,
+    learning_rate_at,
+)
 from .data import Split, Splits, to_features
 from .errors import ForceMLPError
 from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
@@ -536,11 +544,7 @@ def _metrics_text(metrics: EpochMetrics) -> str:
 def _check_training_arguments(splits: Splits, epochs: int, batch_size: int, learning_rate: float,
                               optimizer: str) -> None:
     check_choice("optimizer", optimizer, OPTIMIZERS)
-    for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value <= 0:
-            raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
-        raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
+    check_training_numbers(epochs, batch_size, learning_rate)
     if len(splits.train) == 0 or len(splits.val) == 0:
         raise ForceMLPError("the training and validation sets must not be empty.")
 
