@@ -18,7 +18,7 @@ SEED_TORCH_FUNCTIONAL = replace(SEED_TORCH, style="functional")
 SEED_KERAS = TrainConfig(framework="keras", hidden_sizes=(784, 16), batch_size=32, epochs=5)
 #: The PyTorch seed model's network trained by hand with tf.GradientTape, batch 32.
 SEED_TENSORFLOW = TrainConfig(framework="tensorflow", hidden_sizes=(16,), batch_size=32, epochs=5)
-#: The best MLP of lesson 8: wide, two layers, dropout, a cosine-shrinking learning rate.
+#: The best MLP of lesson 9: wide, two layers, dropout, a cosine-shrinking learning rate.
 BEST_MLP = TrainConfig(
     framework="torch", hidden_sizes=(512, 512), dropout=0.2, batch_size=128, epochs=15,
     learning_rate=2e-3, lr_schedule="cosine",
