@@ -38,6 +38,8 @@ exclude_patterns = ["_build", ".venv", "notebooks", "src", "tests", "**/.ipynb_c
 extensions = [
     "myst_nb",
     "sphinx_design",
+    "sphinx_exercise",  # exercises with solutions hidden until clicked
+    "sphinx_togglebutton",  # the dropdown the solutions fold into
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.viewcode",
