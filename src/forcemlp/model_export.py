@@ -1,0 +1,115 @@
+"""Trained MLP weights packed small enough to ship inside a web page, and read back.
+
+    from forcemlp.model_export import export_layers, decode_layers
+    exported = export_layers(layers, name="784-16-10", encoding="float32")   # JSON-ready dict
+    decode_layers(exported)          # [(W, b), ...] as the page's JavaScript will see them
+
+``layers`` is framework-neutral: per layer the weight W of shape (out, in), as nn.Linear keeps
+it, and the bias b. Encodings, from exact to small: ``float32`` (4 bytes a weight), ``float16``
+(2) and ``int8`` (1): each row of W divided by its own scale max|row| / 127 and rounded, so a
+row of small weights keeps its precision. Biases stay float32 (they are few). Numbers are
+little-endian and base64-encoded; digits.js decodes the same format.
+"""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+import numpy as np
+
+from .errors import ForceMLPError
+
+ENCODINGS = ("float32", "float16", "int8")
+INT8_LIMIT = 127
+Layer = tuple[np.ndarray, np.ndarray]
+
+
+def _pack(array: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.dtype(dtype).newbyteorder("<"))
+                            .tobytes()).decode("ascii")
+
+
+def _unpack(text: str, dtype: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.dtype(dtype).newbyteorder("<"))
+
+
+def check_layers(layers: Sequence[Layer]) -> list[Layer]:
+    """The layers as float arrays, or a one-line error when shapes do not chain."""
+    checked = []
+    for index, (weight, bias) in enumerate(layers):
+        weight, bias = np.asarray(weight, dtype=np.float64), np.asarray(bias, dtype=np.float64)
+        if weight.ndim != 2 or bias.shape != (weight.shape[0],):
+            raise ForceMLPError(
+                f"layer {index}: weight {weight.shape} and bias {bias.shape} do not fit:"
+                " pass W of shape (out, in) and b of shape (out,)."
+            )
+        if checked and checked[-1][0].shape[0] != weight.shape[1]:
+            raise ForceMLPError(
+                f"layer {index} takes {weight.shape[1]} inputs but the layer before gives"
+                f" {checked[-1][0].shape[0]}: pass the layers in order."
+            )
+        if not (np.all(np.isfinite(weight)) and np.all(np.isfinite(bias))):
+            raise ForceMLPError(f"layer {index} holds NaN or infinite weights: retrain the model.")
+        checked.append((weight, bias))
+    if not checked:
+        raise ForceMLPError("no layers to export: pass [(W, b), ...] of a trained MLP.")
+    return checked
+
+
+def row_scales(weight: np.ndarray) -> np.ndarray:
+    """int8's scale per row, max|row| / 127 (1 for an all-zero row), as float32."""
+    largest = np.abs(weight).max(axis=1)
+    return np.where(largest > 0, largest / INT8_LIMIT, 1.0).astype(np.float32)
+
+
+def export_layers(
+    layers: Sequence[Layer], name: str, encoding: str = "float32", activation: str = "relu"
+) -> dict:
+    """A JSON-ready description of a ReLU MLP ending in softmax, weights in ``encoding``."""
+    if encoding not in ENCODINGS:
+        raise ForceMLPError(f"unknown encoding {encoding!r}: choose one of {', '.join(ENCODINGS)}.")
+    if activation != "relu":
+        raise ForceMLPError(f"only ReLU networks can be exported for now, got {activation!r}.")
+    exported_layers = []
+    for weight, bias in check_layers(layers):
+        outputs, inputs = weight.shape
+        layer = {"inputs": inputs, "outputs": outputs, "encoding": encoding,
+                 "bias": _pack(bias, "float32")}
+        if encoding == "int8":
+            scales = row_scales(weight)
+            quantized = np.clip(np.rint(weight / scales[:, None]), -INT8_LIMIT, INT8_LIMIT)
+            layer.update(weights=_pack(quantized, "int8"), scales=_pack(scales, "float32"))
+        else:
+            layer["weights"] = _pack(weight, encoding)
+        exported_layers.append(layer)
+    return {"name": name, "activation": activation, "layers": exported_layers}
+
+
+def decode_layers(exported: dict) -> list[Layer]:
+    """The float64 (W, b) per layer that the page computes with (int8 rows times their scale)."""
+    layers = []
+    for layer in exported["layers"]:
+        shape = (layer["outputs"], layer["inputs"])
+        weight = _unpack(layer["weights"], layer["encoding"]).astype(np.float64).reshape(shape)
+        if layer["encoding"] == "int8":
+            weight = weight * _unpack(layer["scales"], "float32").astype(np.float64)[:, None]
+        layers.append((weight, _unpack(layer["bias"], "float32").astype(np.float64)))
+    return layers
+
+
+def exported_bytes(exported: dict) -> int:
+    """Characters of base64 the model adds to a page."""
+    return sum(len(layer["weights"]) + len(layer.get("scales", "")) + len(layer["bias"])
+               for layer in exported["layers"])
+
+
+def probabilities(layers: Sequence[Layer], features: np.ndarray) -> np.ndarray:
+    """Softmax outputs of a ReLU MLP for rows of features, in float64 (what the page computes)."""
+    values = np.asarray(features, dtype=np.float64)
+    for index, (weight, bias) in enumerate(layers):
+        values = values @ weight.T + bias
+        if index < len(layers) - 1:
+            values = np.maximum(values, 0.0)
+    values = values - values.max(axis=1, keepdims=True)
+    exponentials = np.exp(values)
+    return exponentials / exponentials.sum(axis=1, keepdims=True)

@@ -1,0 +1,143 @@
+"""A drawing made MNIST-style, real digits traced as strokes, and exported weights read back."""
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from forcemlp import model_export, torch_mlp
+from forcemlp.digit_drawing import BOX_SIDE, digit_strokes, mnist_style
+from forcemlp.errors import ForceMLPError
+
+CANVAS = 280
+PEN = 22
+SUPERSAMPLE = 4
+
+
+def render(strokes, pen: float = PEN) -> np.ndarray:
+    """Strokes drawn with a round pen on a white canvas, anti-aliased: ink in [0, 1]."""
+    picture = Image.new("L", (CANVAS * SUPERSAMPLE,) * 2, 0)
+    draw = ImageDraw.Draw(picture)
+    radius = pen * SUPERSAMPLE / 2
+    for stroke in strokes:
+        points = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in stroke]
+        for x, y in points:
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)
+        if len(points) > 1:
+            draw.line(points, fill=255, width=round(2 * radius))
+    return np.asarray(picture.resize((CANVAS, CANVAS), Image.Resampling.BOX), float) / 255
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, columns = np.indices(image.shape) + 0.5
+    return (rows * image).sum() / image.sum(), (columns * image).sum() / image.sum()
+
+
+@pytest.fixture(scope="module")
+def seed_layers(mnist_splits):
+    """The article's 784-16-10 network, trained briefly on 20,000 real digits: [(W, b), ...]."""
+    torch.manual_seed(0)
+    model = torch_mlp.SeedSequential()
+    splits = dataclasses.replace(mnist_splits, train=mnist_splits.train.head(20_000))
+    torch_mlp.train(model, splits, epochs=3, batch_size=20, learning_rate=1e-3, device="cpu",
+                    progress=False)
+    linears = [module for module in model.modules() if isinstance(module, torch.nn.Linear)]
+    return model, [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in linears]
+
+
+def test_blank_canvas_gives_no_image():
+    assert mnist_style(np.zeros((280, 280))) is None
+
+
+def test_the_digit_fits_20_pixels_and_its_centre_of_mass_sits_where_mnist_s_do():
+    ink = np.zeros((300, 200))
+    ink[40:250, 60:90] = 1.0  # a tall bar, 210 × 30: its height becomes 20 pixels
+    ink[40:70, 60:160] = 0.5
+    image = mnist_style(ink)
+    assert image.shape == (28, 28) and image.min() >= 0 and image.max() <= 1 + 1e-12
+    # the drawing's centre of mass maps exactly onto (14.5, 14.5); counting each output pixel's
+    # ink at that pixel's centre moves it by a small fraction of a pixel
+    assert centre_of_mass(image) == pytest.approx((14.5, 14.5), abs=0.05)
+    rows = np.flatnonzero(image.sum(axis=1) > 1e-12)
+    assert rows[-1] - rows[0] + 1 == pytest.approx(BOX_SIDE, abs=1)  # 20 rows, ±1 for a split edge
+    scale = BOX_SIDE / 210
+    assert image.sum() == pytest.approx(ink.sum() * scale**2, rel=1e-12)  # area averaging keeps ink
+
+
+def test_an_mnist_digit_blown_up_is_read_as_before(mnist_splits, seed_layers):
+    _, layers = seed_layers
+    digits = mnist_splits.test.images[:200] / 255.0
+    again = np.array([mnist_style(np.kron(digit, np.ones((10, 10)))).ravel() for digit in digits])
+    before = model_export.probabilities(layers, digits.reshape(200, -1)).argmax(axis=1)
+    after = model_export.probabilities(layers, again).argmax(axis=1)
+    assert np.mean(before == after) >= 0.95  # the same digit, up to a sub-pixel shift
+
+
+def test_real_digits_traced_as_strokes_are_read_as_their_labels(mnist_splits, seed_layers):
+    _, layers = seed_layers
+    images, labels = mnist_splits.test.images[:48], mnist_splits.test.labels[:48]
+    drawn = np.array([mnist_style(render(digit_strokes(image))).ravel() for image in images])
+    predictions = model_export.probabilities(layers, drawn).argmax(axis=1)
+    assert np.mean(predictions == labels) >= 0.9  # measured 0.94 with this model
+
+
+def test_strokes_follow_the_digit(mnist_splits):
+    image = mnist_splits.test.images[1]
+    strokes = digit_strokes(image)
+    assert strokes and all(len(stroke) >= 1 for stroke in strokes)
+    for stroke in strokes:
+        for x, y in stroke:
+            assert image[int(y // 10), int(x // 10)] > 127  # every point lies on the ink
+    traced = render(strokes)[5::10, 5::10] > 0.5
+    assert np.mean(traced[image > 127]) > 0.6  # and together they cover most of it
+
+
+@pytest.mark.parametrize("encoding, tolerance", [("float32", 0.0), ("float16", 2**-11)])
+def test_float_encodings_round_trip(seed_layers, encoding, tolerance):
+    _, layers = seed_layers
+    exported = json.loads(json.dumps(model_export.export_layers(layers, "seed", encoding)))
+    for (weight, bias), (read_weight, read_bias) in zip(layers, model_export.decode_layers(exported)):
+        np.testing.assert_allclose(read_weight, weight, rtol=tolerance, atol=1e-7 * (tolerance > 0))
+        np.testing.assert_array_equal(read_bias, bias)
+
+
+def test_int8_rows_err_by_at_most_half_a_step(seed_layers):
+    _, layers = seed_layers
+    exported = model_export.export_layers(layers, "seed", "int8")
+    for (weight, _), (read_weight, _) in zip(layers, model_export.decode_layers(exported)):
+        steps = np.abs(weight).max(axis=1, keepdims=True) / 127
+        assert np.all(np.abs(read_weight - weight) <= steps * (0.5 + 1e-5))
+    float_size = model_export.exported_bytes(model_export.export_layers(layers, "seed"))
+    assert model_export.exported_bytes(exported) < 0.3 * float_size
+
+
+def test_exported_forward_pass_equals_torch(mnist_splits, seed_layers):
+    model, layers = seed_layers
+    features = mnist_splits.test.features[:500]
+    with torch.no_grad():
+        expected = model(torch.from_numpy(features)).exp().double().numpy()
+    got = model_export.probabilities(model_export.decode_layers(
+        model_export.export_layers(layers, "seed", "float32")), features)
+    assert np.abs(got - expected).max() < 1e-5
+
+
+@pytest.mark.parametrize("layers, message", [
+    ([], "no layers"),
+    ([(np.zeros((16, 784)), np.zeros(10))], "do not fit"),
+    ([(np.zeros((16, 784)), np.zeros(16)), (np.zeros((10, 15)), np.zeros(10))], "in order"),
+    ([(np.full((2, 2), np.nan), np.zeros(2))], "NaN"),
+])
+def test_bad_layers_raise_one_line(layers, message):
+    with pytest.raises(ForceMLPError, match=message):
+        model_export.export_layers(layers, "bad")
+
+
+def test_bad_drawings_and_encodings_raise():
+    with pytest.raises(ForceMLPError, match="ink values"):
+        mnist_style(np.full((10, 10), 2.0))
+    with pytest.raises(ForceMLPError, match="unknown encoding"):
+        model_export.export_layers([(np.zeros((2, 2)), np.zeros(2))], "x", "int4")
+    with pytest.raises(ForceMLPError, match="28×28"):
+        digit_strokes(np.zeros((10, 10)))
