@@ -13,10 +13,12 @@ little-endian and base64-encoded; digits.js decodes the same format.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Sequence
 
 import numpy as np
 
+from .config import TrainConfig
 from .errors import ForceMLPError
 
 ENCODINGS = ("float32", "float16", "int8")
@@ -113,3 +115,44 @@ def probabilities(layers: Sequence[Layer], features: np.ndarray) -> np.ndarray:
     values = values - values.max(axis=1, keepdims=True)
     exponentials = np.exp(values)
     return exponentials / exponentials.sum(axis=1, keepdims=True)
+
+
+def trained_layers(config: TrainConfig) -> list[Layer]:
+    """The trained [(W, b), ...] of a PyTorch run ``config``, trained once and then reused.
+
+    Stored as an .npz beside the run cache ($FORCEMLP_RUN_CACHE, under the run's cache key),
+    so a page that shows a model the book trained does not train it again.
+    """
+    from .runner import cached_path
+
+    if config.framework != "torch":
+        raise ForceMLPError(
+            f"only PyTorch runs can be exported for now, got framework {config.framework!r}."
+        )
+    path = cached_path(config)
+    weights_path = path.with_suffix(".weights.npz") if path is not None else None
+    if weights_path is not None and weights_path.is_file():
+        with np.load(weights_path) as stored:
+            count = len(stored.files) // 2
+            return [(stored[f"weight{index}"], stored[f"bias{index}"]) for index in range(count)]
+    layers = _train_torch(config)
+    if weights_path is not None:
+        weights_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = weights_path.with_suffix(f".{os.getpid()}.part.npz")
+        np.savez(partial, **{f"weight{index}": weight for index, (weight, _) in enumerate(layers)},
+                 **{f"bias{index}": bias for index, (_, bias) in enumerate(layers)})
+        partial.replace(weights_path)
+    return layers
+
+
+def _train_torch(config: TrainConfig) -> list[Layer]:
+    from . import torch_mlp
+    from .data import load_splits
+
+    splits = load_splits(config.dataset, train_size=config.train_size)
+    model = torch_mlp.model_for(config)
+    torch_mlp.train(model, splits, config.epochs, config.batch_size, config.learning_rate,
+                    config.optimizer, config.seed, config.device, False, config.lr_schedule)
+    linears = [module for module in model.modules() if isinstance(module, torch_mlp.nn.Linear)]
+    return [(layer.weight.detach().cpu().numpy(), layer.bias.detach().cpu().numpy())
+            for layer in linears]

@@ -29,8 +29,8 @@ XOR_PADDING = 0.3  # xor: clean points keep this far from the axes
 MASK = 0xFFFFFFFF
 
 
-class SeededRandom:
-    """mulberry32: uniform numbers in [0, 1) and Box-Muller normals, as random.js draws them."""
+class SeededNormal:
+    """mulberry32 uniforms in (0, 1) and Box-Muller normals, as random.js draws them."""
 
     def __init__(self, seed: int):
         self.state = int(seed) & MASK
@@ -40,24 +40,24 @@ class SeededRandom:
         state = self.state
         mixed = ((state ^ (state >> 15)) * (state | 1)) & MASK
         mixed ^= (mixed + (((mixed ^ (mixed >> 7)) * (mixed | 61)) & MASK)) & MASK
-        return ((mixed ^ (mixed >> 14)) & MASK) / 4294967296
+        return (((mixed ^ (mixed >> 14)) & MASK) + 0.5) / 4294967296
 
-    def gaussian(self) -> float:
-        radius = math.sqrt(-2.0 * math.log(1.0 - self.uniform()))
+    def normal(self) -> float:
+        radius = math.sqrt(-2.0 * math.log(self.uniform()))
         return radius * math.cos(2.0 * math.pi * self.uniform())
 
 
 Point = tuple[float, float, int]
 
 
-def _gaussians(index: int, count: int, random: SeededRandom) -> Point:
+def _gaussians(index: int, count: int, random: SeededNormal) -> Point:
     label = 1 if index < count / 2 else 0
     centre = 2.0 if label == 1 else -2.0
-    x = centre + CLUSTER_SPREAD * random.gaussian()
-    return x, centre + CLUSTER_SPREAD * random.gaussian(), label
+    x = centre + CLUSTER_SPREAD * random.normal()
+    return x, centre + CLUSTER_SPREAD * random.normal(), label
 
 
-def _circle(index: int, count: int, random: SeededRandom) -> Point:
+def _circle(index: int, count: int, random: SeededNormal) -> Point:
     label = 1 if index < count / 2 else 0
     if label == 1:
         radius = random.uniform() * 0.5 * CIRCLE_RADIUS
@@ -67,7 +67,7 @@ def _circle(index: int, count: int, random: SeededRandom) -> Point:
     return radius * math.sin(angle), radius * math.cos(angle), label
 
 
-def _xor(index: int, count: int, random: SeededRandom) -> Point:
+def _xor(index: int, count: int, random: SeededNormal) -> Point:
     x = 10.0 * random.uniform() - 5.0
     y = 10.0 * random.uniform() - 5.0
     x += XOR_PADDING if x > 0 else -XOR_PADDING
@@ -75,7 +75,7 @@ def _xor(index: int, count: int, random: SeededRandom) -> Point:
     return x, y, 1 if x * y >= 0 else 0
 
 
-def _spiral(index: int, count: int, random: SeededRandom) -> Point:
+def _spiral(index: int, count: int, random: SeededNormal) -> Point:
     half = math.ceil(count / 2)
     label = 1 if index < half else 0
     along = (index if label == 1 else index - half) / half
@@ -84,7 +84,7 @@ def _spiral(index: int, count: int, random: SeededRandom) -> Point:
     return radius * math.sin(angle), radius * math.cos(angle), label
 
 
-GEOMETRIES: dict[str, Callable[[int, int, SeededRandom], Point]] = {
+GEOMETRIES: dict[str, Callable[[int, int, SeededNormal], Point]] = {
     "gaussians": _gaussians, "circle": _circle, "xor": _xor, "spiral": _spiral,
 }
 DATASET_NAMES = tuple(GEOMETRIES)
@@ -125,11 +125,11 @@ def make_dataset(
             f"test_fraction {test_fraction!r} leaves no training or no test point:"
             " choose a fraction between 0 and 1, e.g. 0.5."
         )
-    random = SeededRandom(seed)
+    random = SeededNormal(seed)
     points, labels = [], []
     for index in range(count):
         x, y, label = geometry(index, count, random)
-        points.append([x + noise * random.gaussian(), y + noise * random.gaussian()])
+        points.append([x + noise * random.normal(), y + noise * random.normal()])
         labels.append(label)
     for index in range(count - 1, 0, -1):
         other = math.floor(random.uniform() * (index + 1))

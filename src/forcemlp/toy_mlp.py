@@ -36,11 +36,8 @@ CLASSES = 2
 DIVERGENCE_FACTOR = 100.0
 
 
-def toy_network(
-    hidden_sizes: Sequence[int], activation: str = "relu", seed: int = 0
-) -> NumpyMLP:
-    """A 2-input, 2-class network with 1-4 hidden layers of 1-8 neurons (the playground's)."""
-    check_choice("activation", activation, PLAYGROUND_ACTIVATIONS)
+def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
+    """1-4 hidden layers of 1-8 neurons (the playground's limits), or a one-line error."""
     sizes = [int(size) for size in hidden_sizes]
     if not 1 <= len(sizes) <= MAX_HIDDEN_LAYERS or not all(
         1 <= size <= MAX_LAYER_WIDTH for size in sizes
@@ -49,7 +46,15 @@ def toy_network(
             f"the playground takes 1-{MAX_HIDDEN_LAYERS} hidden layers of 1-{MAX_LAYER_WIDTH}"
             f" neurons, got {sizes}: e.g. hidden_sizes=(8, 8)."
         )
-    return NumpyMLP((2, *sizes, CLASSES), activation, seed)
+    return sizes
+
+
+def toy_network(
+    hidden_sizes: Sequence[int], activation: str = "relu", seed: int = 0
+) -> NumpyMLP:
+    """A 2-input, 2-class network with 1-4 hidden layers of 1-8 neurons (the playground's)."""
+    check_choice("activation", activation, PLAYGROUND_ACTIVATIONS)
+    return NumpyMLP((2, *check_hidden_sizes(hidden_sizes), CLASSES), activation, seed)
 
 
 def check_l2(l2: float) -> None:

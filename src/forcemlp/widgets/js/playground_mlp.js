@@ -12,7 +12,7 @@
 // { function(x, parameter), derivative(x, parameter), parameter }; `optimizer` has
 // step(parameters, gradient) -> new parameters, like forcemlp.optimizers.
 
-import { seededRandom } from "./random.js";
+import { SeededNormal } from "./random.js";
 
 const XAVIER_ACTIVATIONS = ["sigmoid", "tanh", "linear"];
 
@@ -49,14 +49,14 @@ export function createNetwork(layerSizes, activationName, seed = 0, parameters =
     flat.set(parameters);
     return network;
   }
-  const random = seededRandom(seed);
+  const random = new SeededNormal(seed);
   network.weights.forEach((weight, layer) => {
     const fanIn = layerSizes[layer];
     const fanOut = layerSizes[layer + 1];
     const isOutput = layer === network.weights.length - 1;
     const xavier = isOutput || XAVIER_ACTIVATIONS.includes(activationName);
     const deviation = Math.sqrt(xavier ? 2 / (fanIn + fanOut) : 2 / fanIn);
-    for (let index = 0; index < weight.length; index++) weight[index] = deviation * random.gaussian();
+    for (let index = 0; index < weight.length; index++) weight[index] = deviation * random.normal();
   });
   return network;
 }

@@ -8,7 +8,7 @@
 // units); its label is the class it was drawn for, so jitter makes the classes overlap.
 // Then the points are shuffled (Fisher-Yates) and the first ones go to the training set.
 
-import { seededRandom } from "./random.js";
+import { SeededNormal } from "./random.js";
 
 export const DATASET_NAMES = ["gaussians", "circle", "xor", "spiral"];
 export const PLANE_RADIUS = 6;
@@ -21,8 +21,8 @@ const GEOMETRY = {
   gaussians(index, count, random) {
     const label = index < count / 2 ? 1 : 0;
     const centre = label === 1 ? 2 : -2;
-    return [centre + CLUSTER_SPREAD * random.gaussian(),
-            centre + CLUSTER_SPREAD * random.gaussian(), label];
+    return [centre + CLUSTER_SPREAD * random.normal(),
+            centre + CLUSTER_SPREAD * random.normal(), label];
   },
   circle(index, count, random) {
     const label = index < count / 2 ? 1 : 0;
@@ -52,12 +52,12 @@ const GEOMETRY = {
 export function makeDataset(name, { count = 400, noise = 0, testFraction = 0.5, seed = 0 } = {}) {
   const geometry = GEOMETRY[name];
   if (!geometry) throw new Error(`unknown dataset ${name}: choose one of ${DATASET_NAMES}`);
-  const random = seededRandom(seed);
+  const random = new SeededNormal(seed);
   const points = [];
   const labels = [];
   for (let index = 0; index < count; index++) {
     const [x, y, label] = geometry(index, count, random);
-    points.push([x + noise * random.gaussian(), y + noise * random.gaussian()]);
+    points.push([x + noise * random.normal(), y + noise * random.normal()]);
     labels.push(label);
   }
   for (let index = count - 1; index > 0; index--) {
