@@ -3,18 +3,21 @@ and live redraws. The browser half (the state really moves a page) is tests/test
 from __future__ import annotations
 
 import io
+import sys
 import tarfile
 from pathlib import Path
 
 import ipywidgets
 import numpy as np
 import pytest
+import traitlets
 from ipywidgets.embed import dependency_state
 from PIL import Image
 
-from forcemlp import widgets
 from forcemlp.errors import ForceMLPError
-from forcemlp.optimizers import OPTIMIZER_TITLES, SURFACES, descend
+from forcemlp.optimizers import OPTIMIZER_TITLES, descend
+from forcemlp.widgets import base, bundle
+from forcemlp.widgets import frames as widgets
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Small grids keep the tests fast; 4.0 x 1/L sends plain gradient descent off the ravine.
@@ -150,18 +153,6 @@ def test_step_layer_lines_up_with_the_race_picture():
     assert step_layer[y + 40, x, 3] == 0  # away from the dots the layer is see-through
 
 
-def test_base_learning_rate_is_one_over_the_curvature():
-    """Gradient-style optimizers' x1 is 1/L with L the Hessian's largest eigenvalue: 2 for
-    x^2/20 + y^2 everywhere, and Rosenbrock's analytic Hessian at its start."""
-    assert widgets.base_learning_rate("ravine", "gd") == pytest.approx(0.5, rel=1e-6)
-    x, y = SURFACES["rosenbrock"].start
-    hessian = np.array([[1200 * x**2 - 400 * y + 2, -400 * x], [-400 * x, 200]])
-    curvature = np.abs(np.linalg.eigvalsh(hessian)).max()
-    assert widgets.base_learning_rate("rosenbrock", "momentum") == pytest.approx(
-        1 / curvature, rel=1e-5
-    )
-
-
 def test_static_activation_frames_and_parameter_sliders(static_activations):
     grid = SMALL_ACTIVATION_GRID
     assert len(static_activations.images) == grid.frame_count == 5
@@ -225,6 +216,7 @@ def load_fetch_tool():
     path = Path(__file__).resolve().parents[1] / "tools" / "fetch_widget_js.py"
     spec = importlib.util.spec_from_file_location("fetch_widget_js", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -244,22 +236,133 @@ def test_widget_js_fetch_checks_integrity_and_keeps_only_what_the_site_serves(
     tmp_path, monkeypatch
 ):
     tool = load_fetch_tool()
+    manager = next(pin for pin in tool.PINS if pin.folder == "html-manager")
     tarball = fake_tarball({
-        "dist/embed.js": b"// the bundle", "dist/embed.js.LICENSE.txt": b"licences",
-        "dist/abc.woff2": b"font", "dist/embed.js.map": b"map", "dist/embed-amd.js": b"amd",
+        "dist/libembed-amd.js": b"// the bundle", "dist/embed.js.LICENSE.txt": b"licences",
+        "dist/abc.woff2": b"font", "dist/embed.js.map": b"map", "dist/embed.js": b"plain",
         "src/index.ts": b"source",
     })
-    monkeypatch.setattr(tool, "pack_tarball", lambda work_dir: tarball)
+    monkeypatch.setattr(tool, "pack_tarball", lambda pin, work_dir: tarball)
     with pytest.raises(tool.FetchError, match="integrity"):
-        tool.fetch(tmp_path)  # not the pinned tarball: refused, nothing installed
+        tool.fetch(tmp_path, (manager,))  # not the pinned tarball: refused, nothing installed
     assert not (tmp_path / "html-manager").exists()
 
-    monkeypatch.setattr(tool, "INTEGRITY", tool.sha512_integrity(tarball))
-    assert tool.fetch(tmp_path) is True
-    served = sorted(path.name for path in (tmp_path / "html-manager" / "dist").iterdir())
-    assert served == ["abc.woff2", "embed.js", "embed.js.LICENSE.txt"]
-    assert "__jupyter_widgets_assets_path__" in (tmp_path / "assets-path.js").read_text()
-    assert tool.fetch(tmp_path) is False  # present and verified: nothing to do
-    (tmp_path / "html-manager" / "dist" / "embed.js").write_bytes(b"// tampered")
-    assert tool.fetch(tmp_path) is True  # a changed file is noticed and replaced
-    assert (tmp_path / "html-manager" / "dist" / "embed.js").read_bytes() == b"// the bundle"
+    pinned = tool.Pin(manager.package, manager.version, tool.sha512_integrity(tarball),
+                      manager.folder, manager.keeps)
+    assert tool.fetch(tmp_path, (pinned,)) == [pinned.spec]
+    served = sorted(path.name for path in (tmp_path / "html-manager").iterdir())
+    assert served == ["abc.woff2", "embed.js.LICENSE.txt", "libembed-amd.js", "manifest.json"]
+    assert tool.fetch(tmp_path, (pinned,)) == []  # present and verified: nothing to do
+    (tmp_path / "html-manager" / "libembed-amd.js").write_bytes(b"// tampered")
+    assert tool.fetch(tmp_path, (pinned,)) == [pinned.spec]  # a changed file is replaced
+    assert (tmp_path / "html-manager" / "libembed-amd.js").read_bytes() == b"// the bundle"
+
+
+def test_the_served_anywidget_front_end_is_the_python_package_s_version():
+    """The page's anywidget module must be the one the widgets' state names (~0.11.*)."""
+    import anywidget
+
+    tool = load_fetch_tool()
+    [pin] = [pin for pin in tool.PINS if pin.package == "anywidget"]
+    assert pin.version == anywidget.__version__
+    assert base.BrowserWidget()._model_module_version == f"~{pin.version.rsplit('.', 1)[0]}.*"
+
+
+# ----------------------------------------------------------------------------- infrastructure
+def write_modules(folder: Path, modules: dict[str, str]) -> Path:
+    for name, source in modules.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(source)
+    return folder
+
+
+def run_node(source: str) -> str:
+    """Run an ES module's source with Node (present wherever npm is) and return its stdout."""
+    import shutil
+    import subprocess
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    result = subprocess.run(["node", "--input-type=module", "-e", source], capture_output=True,
+                            text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_bundle_inlines_each_imported_module_once_in_its_own_scope(tmp_path):
+    folder = write_modules(tmp_path, {
+        "shared.js": "const secret = 2;\nexport function double(x) { return secret * x; }\n"
+                     "export const NAME = 'shared';\n",
+        "more.js": 'import { double } from "./shared.js";\nconst secret = 10;\n'
+                   "export function quadruple(x) { return double(double(x)) + secret - 10; }\n",
+        "entry.js": 'import {\n  double as twice,\n  NAME,\n} from "./shared.js";\n'
+                    'import * as more from "./more.js";\n'
+                    "console.log(twice(3), more.quadruple(3), NAME);\nexport default {};\n",
+    })
+    source = bundle.bundle("entry.js", folder)
+    assert source.count("---- shared.js") == 1  # imported twice, inlined once
+    assert source.index("---- shared.js") < source.index("---- more.js") < source.index("---- entry.js")
+    assert "import " not in source.replace("// ", "")
+    assert run_node(source) == "6 12 shared"  # each module's own `secret`, no clash
+
+
+@pytest.mark.parametrize("modules, message", [
+    ({"entry.js": 'import { a } from "./missing.js";\n'}, "no ES module 'missing.js'"),
+    ({"entry.js": 'import { a } from "https://cdn.example/a.js";\n'}, "sibling file"),
+    ({"entry.js": 'import { a } from "./a.js";\n', "a.js": 'import { b } from "./entry.js";\n'},
+     "circle: entry.js -> a.js -> entry.js"),
+    ({"entry.js": 'import { a } from "./a.js";\n', "a.js": "export default 1;\n"},
+     "cannot read 'export default 1;'"),
+    ({"entry.js": 'export { a };\n'}, "cannot read 'export { a };'"),
+])
+def test_bundle_refuses_what_it_cannot_join(tmp_path, modules, message):
+    folder = write_modules(tmp_path, modules)
+    with pytest.raises(ForceMLPError, match=message):
+        bundle.bundle("entry.js", folder)
+
+
+def test_every_package_module_bundles():
+    for path in sorted(bundle.JS_FOLDER.glob("*.js")):
+        if "export default" in path.read_text():
+            assert "export default" in bundle.bundle(path.name)
+
+
+class Dial(base.BrowserWidget):
+    title = "dial"
+    _esm = "export default { render() {} };"
+    level = traitlets.Float(0.5).tag(sync=True)
+    names = traitlets.List(traitlets.Unicode(), default_value=["a"]).tag(sync=True)
+
+    @traitlets.validate("level")
+    def _check_level(self, proposal):
+        return base.check_range("level", proposal["value"], 0.0, 1.0)
+
+    @traitlets.validate("names")
+    def _check_names(self, proposal):
+        return base.check_subset("names", proposal["value"], ("a", "b"))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"level": 1.5}, "level must be a number from 0 to 1, got 1.5"),
+    ({"level": float("nan")}, "level must be a number"),
+    ({"level": "high"}, "dial: The 'level' trait"),
+    ({"names": ["a", "z"]}, r"unknown names \['z'\]: choose from a, b"),
+])
+def test_bad_trait_values_raise_one_line_errors(change, message):
+    with pytest.raises(ForceMLPError, match=message) as raised:
+        Dial(**change)
+    assert "\n" not in str(raised.value)
+    dial = Dial()
+    with pytest.raises(ForceMLPError, match=message):
+        setattr(dial, *next(iter(change.items())))
+    assert dial.level == 0.5 and dial.names == ["a"]  # a refused value changes nothing
+
+
+def test_a_browser_widget_carries_its_bundled_module_and_says_what_it_needs():
+    class Loss(base.BrowserWidget):
+        _module = "descent.js"
+        title = "loss"
+
+    state = Loss().get_state()
+    assert state["_esm"] == bundle.bundle("descent.js")
+    assert "export function descend" in state["_esm"]
+    assert "Jupyter widgets" in repr(Loss()) and "loss" in repr(Loss())

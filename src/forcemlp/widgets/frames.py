@@ -29,9 +29,17 @@ from matplotlib.figure import Figure
 from PIL import Image as PillowImage
 from PIL import ImageColor, ImageDraw
 
-from .activations import ACTIVATIONS, get_activation
-from .errors import ForceMLPError
-from .optimizers import OPTIMIZER_NAMES, OPTIMIZER_TITLES, SURFACES, Path, Surface, descend
+from ..activations import ACTIVATIONS, get_activation
+from ..errors import ForceMLPError
+from ..optimizers import (
+    OPTIMIZER_NAMES,
+    OPTIMIZER_TITLES,
+    SURFACES,
+    Path,
+    Surface,
+    base_learning_rate,
+    descend,
+)
 
 try:
     import ipywidgets
@@ -57,12 +65,6 @@ OPTIMIZER_COLORS = {
     "gd": "#1f77b4", "sgd": "#7f7f7f", "momentum": "#ff7f0e", "nesterov": "#d62728",
     "adagrad": "#2ca02c", "adadelta": "#8c564b", "rmsprop": "#9467bd", "adam": "#e377c2",
 }
-# Optimizers whose step is learning rate x gradient: their "x1" is 1/L, half of plain gradient
-# descent's stability limit 2/L (L: the largest curvature at the start).
-CURVATURE_SCALED = ("gd", "sgd", "momentum", "nesterov")
-# Adaptive optimizers move about learning_rate per step whatever the gradient's size, so their
-# "x1" is a fraction of the view's width (Adagrad's steps shrink, Adadelta's start tiny).
-VIEW_FRACTION = {"adagrad": 0.1, "adadelta": 2.0, "rmsprop": 0.01, "adam": 0.02}
 CONTOUR_RESOLUTION = 160
 CONTOUR_COLOR = "#cfcfcf"
 LOSS_LINEAR_BELOW = 1e-3  # the loss axis is logarithmic above this, linear below (symlog)
@@ -216,31 +218,6 @@ class RacePicture:
     contour_pixels: dict[str, np.ndarray]
     loss_pixels: dict[str, np.ndarray]
     last_steps: dict[str, int]
-
-
-def largest_curvature(surface: Surface, point: np.ndarray) -> float:
-    """Largest absolute eigenvalue of the surface's Hessian at point, by central differences."""
-    offset = 1e-4
-    rows = [
-        (surface.gradient(point + offset * unit) - surface.gradient(point - offset * unit))
-        / (2 * offset)
-        for unit in np.eye(2)
-    ]
-    hessian = np.array(rows)
-    return float(np.abs(np.linalg.eigvalsh((hessian + hessian.T) / 2)).max())
-
-
-def base_learning_rate(surface_name: str, optimizer_name: str) -> float:
-    """The learning rate that the explorer's "x1" stands for.
-
-    No single value suits every optimizer on every surface: plain gradient descent needs about
-    1/curvature (0.5 on the ravine, 0.0007 on Rosenbrock), Adam a fraction of the distance to go.
-    """
-    surface = SURFACES[surface_name]
-    if optimizer_name in CURVATURE_SCALED:
-        return 1.0 / largest_curvature(surface, np.asarray(surface.start, dtype=float))
-    view_width = min(np.ptp(surface.x_range), np.ptp(surface.y_range))
-    return VIEW_FRACTION[optimizer_name] * float(view_width)
 
 
 def run_race(
