@@ -5,29 +5,10 @@ import json
 import numpy as np
 import pytest
 import torch
-from PIL import Image, ImageDraw
 
 from forcemlp import model_export, torch_mlp
-from forcemlp.digit_drawing import BOX_SIDE, digit_strokes, mnist_style
+from forcemlp.digit_drawing import BOX_SIDE, digit_strokes, mnist_style, render_strokes
 from forcemlp.errors import ForceMLPError
-
-CANVAS = 280
-PEN = 22
-SUPERSAMPLE = 4
-
-
-def render(strokes, pen: float = PEN) -> np.ndarray:
-    """Strokes drawn with a round pen on a white canvas, anti-aliased: ink in [0, 1]."""
-    picture = Image.new("L", (CANVAS * SUPERSAMPLE,) * 2, 0)
-    draw = ImageDraw.Draw(picture)
-    radius = pen * SUPERSAMPLE / 2
-    for stroke in strokes:
-        points = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in stroke]
-        for x, y in points:
-            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)
-        if len(points) > 1:
-            draw.line(points, fill=255, width=round(2 * radius))
-    return np.asarray(picture.resize((CANVAS, CANVAS), Image.Resampling.BOX), float) / 255
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -78,7 +59,7 @@ def test_an_mnist_digit_blown_up_is_read_as_before(mnist_splits, seed_layers):
 def test_real_digits_traced_as_strokes_are_read_as_their_labels(mnist_splits, seed_layers):
     _, layers = seed_layers
     images, labels = mnist_splits.test.images[:48], mnist_splits.test.labels[:48]
-    drawn = np.array([mnist_style(render(digit_strokes(image))).ravel() for image in images])
+    drawn = np.array([mnist_style(render_strokes(digit_strokes(image))).ravel() for image in images])
     predictions = model_export.probabilities(layers, drawn).argmax(axis=1)
     assert np.mean(predictions == labels) >= 0.9  # measured 0.94 with this model
 
@@ -90,7 +71,7 @@ def test_strokes_follow_the_digit(mnist_splits):
     for stroke in strokes:
         for x, y in stroke:
             assert image[int(y // 10), int(x // 10)] > 127  # every point lies on the ink
-    traced = render(strokes)[5::10, 5::10] > 0.5
+    traced = render_strokes(strokes)[5::10, 5::10] > 0.5
     assert np.mean(traced[image > 127]) > 0.6  # and together they cover most of it
 
 
@@ -141,3 +122,49 @@ def test_bad_drawings_and_encodings_raise():
         model_export.export_layers([(np.zeros((2, 2)), np.zeros(2))], "x", "int4")
     with pytest.raises(ForceMLPError, match="28×28"):
         digit_strokes(np.zeros((10, 10)))
+
+
+@pytest.fixture(scope="module")
+def quick_drawing():
+    """A draw widget holding a 784-16-10 network trained for one epoch on 2,000 digits."""
+    from forcemlp.config import TrainConfig
+    from forcemlp.widgets.draw import draw_digit
+
+    config = TrainConfig(framework="torch", hidden_sizes=(16,), train_size=2000, epochs=1)
+    return config, draw_digit([config])
+
+
+def test_draw_widget_carries_the_exported_network(quick_drawing):
+    config, pad = quick_drawing
+    (exported,) = pad.models
+    assert exported["name"] == "PyTorch 784-16-10"
+    layers = model_export.decode_layers(exported)
+    expected = model_export.trained_layers(config)
+    for (weight, bias), (stored_weight, stored_bias) in zip(layers, expected):
+        np.testing.assert_array_equal(weight, stored_weight)
+        np.testing.assert_array_equal(bias, stored_bias)
+    json.dumps(pad.get_state())
+    assert "digits.js" in pad._esm  # bundled in: an anywidget cannot import files
+
+
+def test_the_drawn_image_reaches_python(quick_drawing, mnist_splits):
+    _, pad = quick_drawing
+    assert pad.image_array is None  # nothing drawn yet
+    pad.image = (mnist_splits.test.images[0].ravel() / 255).tolist()  # as the page sends it
+    assert pad.image_array.shape == (28, 28)
+    np.testing.assert_allclose(pad.image_array * 255, mnist_splits.test.images[0], atol=1e-3)
+    pad.image = []
+
+
+def test_draw_widget_refuses_bad_settings(quick_drawing):
+    from forcemlp.widgets.draw import DigitDrawing, draw_digit
+
+    config, pad = quick_drawing
+    with pytest.raises(ForceMLPError, match="model_index"):
+        pad.model_index = 3
+    with pytest.raises(ForceMLPError, match="pen_width"):
+        pad.pen_width = 0.0
+    with pytest.raises(ForceMLPError, match="exported networks"):
+        DigitDrawing(models=[])
+    with pytest.raises(ForceMLPError, match="one encoding per network"):
+        draw_digit([config], encodings=["float32", "int8"])

@@ -14,10 +14,12 @@ the browser test holds the two together.
 
 :func:`digit_strokes` goes the other way, for tests: it thins a real MNIST digit to a
 one-pixel skeleton and traces it as pen strokes, which a test then draws on the widget's canvas.
+:func:`render_strokes` draws strokes as the canvas does, with a round anti-aliased pen.
 """
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from .errors import ForceMLPError
 
@@ -27,6 +29,9 @@ BOX_SIDE = 20  # MNIST's digits fit a 20×20 box inside the 28×28 field
 # from 0, that is at (14.5, 14.5) (the mean over its training set; its shifts were whole pixels).
 FIELD_CENTRE = 14.5
 INK_THRESHOLD = 0.5  # digit_strokes: what counts as ink in an MNIST image scaled to [0, 1]
+CANVAS_SIDE = 280  # the draw widget's canvas, in pixels
+PEN_WIDTH = 22.0  # its pen: MNIST-thick strokes once the drawing is scaled to 20 pixels
+SUPERSAMPLE = 4  # render_strokes draws this much larger, then averages: anti-aliased edges
 
 Stroke = list[tuple[float, float]]
 
@@ -129,3 +134,19 @@ def digit_strokes(image: np.ndarray, cell: float = 10.0) -> list[Stroke]:
         pixels -= {pixel for pixel in path if not links[pixel]}
         strokes.append([((column + 0.5) * cell, (row + 0.5) * cell) for row, column in path])
     return strokes
+
+
+def render_strokes(
+    strokes: list[Stroke], pen_width: float = PEN_WIDTH, side: int = CANVAS_SIDE
+) -> np.ndarray:
+    """The ink (side, side) in [0, 1] of pen strokes drawn with a round pen, anti-aliased."""
+    picture = Image.new("L", (side * SUPERSAMPLE,) * 2, 0)
+    draw = ImageDraw.Draw(picture)
+    radius = pen_width * SUPERSAMPLE / 2
+    for stroke in strokes:
+        points = [(x * SUPERSAMPLE, y * SUPERSAMPLE) for x, y in stroke]
+        for x, y in points:
+            draw.ellipse([x - radius, y - radius, x + radius, y + radius], fill=255)
+        if len(points) > 1:
+            draw.line(points, fill=255, width=round(2 * radius))
+    return np.asarray(picture.resize((side, side), Image.Resampling.BOX), dtype=float) / 255

@@ -156,3 +156,19 @@ def _train_torch(config: TrainConfig) -> list[Layer]:
     linears = [module for module in model.modules() if isinstance(module, torch_mlp.nn.Linear)]
     return [(layer.weight.detach().cpu().numpy(), layer.bias.detach().cpu().numpy())
             for layer in linears]
+
+
+def trained_torch_model(config: TrainConfig):
+    """The PyTorch model of ``config`` holding its trained weights (see :func:`trained_layers`),
+    in eval mode: what the lessons run on a reader's drawing, and the parity tests' reference."""
+    import torch
+
+    from . import torch_mlp
+
+    model = torch_mlp.model_for(config)
+    linears = [module for module in model.modules() if isinstance(module, torch.nn.Linear)]
+    with torch.no_grad():
+        for layer, (weight, bias) in zip(linears, trained_layers(config), strict=True):
+            layer.weight.copy_(torch.from_numpy(np.asarray(weight)))
+            layer.bias.copy_(torch.from_numpy(np.asarray(bias)))
+    return model.eval()

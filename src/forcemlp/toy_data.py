@@ -8,8 +8,9 @@ Four classic pictures of two classes in the plane [-6, 6]²: two Gaussian cluste
 inside a ring, XOR's four quadrants and two interleaved spiral arms. Each point is clean
 geometry plus Gaussian jitter of standard deviation ``noise``; it keeps the label of the class
 it was drawn for, so jitter makes the classes overlap (what a network can then overfit). The
-random numbers come from mulberry32, a generator simple enough to write identically in Python
-and JavaScript, so the page and the package draw the very same points for the same seed.
+random numbers come from :class:`forcemlp.optimizers.SeededNormal` (mulberry32 and Box-Muller),
+which random.js computes identically, so the page and the package draw the very same points
+for the same seed.
 """
 from __future__ import annotations
 
@@ -21,30 +22,12 @@ import numpy as np
 
 from .config import pick
 from .errors import ForceMLPError
+from .optimizers import SeededNormal
 
 PLANE_RADIUS = 6.0
 CLUSTER_SPREAD = 0.8  # gaussians: standard deviation of each clean cluster
 CIRCLE_RADIUS = 5.0
 XOR_PADDING = 0.3  # xor: clean points keep this far from the axes
-MASK = 0xFFFFFFFF
-
-
-class SeededNormal:
-    """mulberry32 uniforms in (0, 1) and Box-Muller normals, as random.js draws them."""
-
-    def __init__(self, seed: int):
-        self.state = int(seed) & MASK
-
-    def uniform(self) -> float:
-        self.state = (self.state + 0x6D2B79F5) & MASK
-        state = self.state
-        mixed = ((state ^ (state >> 15)) * (state | 1)) & MASK
-        mixed ^= (mixed + (((mixed ^ (mixed >> 7)) * (mixed | 61)) & MASK)) & MASK
-        return (((mixed ^ (mixed >> 14)) & MASK) + 0.5) / 4294967296
-
-    def normal(self) -> float:
-        radius = math.sqrt(-2.0 * math.log(self.uniform()))
-        return radius * math.cos(2.0 * math.pi * self.uniform())
 
 
 Point = tuple[float, float, int]

@@ -22,7 +22,7 @@ import numpy as np
 from .config import check_choice, check_learning_rate, pick
 from .errors import ForceMLPError
 from .numpy_mlp import NumpyMLP
-from .optimizers import Optimizer, make_optimizer
+from .optimizers import Optimizer, SeededNormal, make_optimizer
 from .toy_data import ToyData
 
 #: The playground's optimizers -> forcemlp.optimizers: "sgd" is plain mini-batch SGD.
@@ -52,9 +52,12 @@ def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
 def toy_network(
     hidden_sizes: Sequence[int], activation: str = "relu", seed: int = 0
 ) -> NumpyMLP:
-    """A 2-input, 2-class network with 1-4 hidden layers of 1-8 neurons (the playground's)."""
+    """A 2-input, 2-class network with 1-4 hidden layers of 1-8 neurons (the playground's),
+    initialised from SeededNormal(seed) exactly as the page's playground initialises it."""
+    from .widgets.gradients import seeded_network
+
     check_choice("activation", activation, PLAYGROUND_ACTIVATIONS)
-    return NumpyMLP((2, *check_hidden_sizes(hidden_sizes), CLASSES), activation, seed)
+    return seeded_network((2, *check_hidden_sizes(hidden_sizes), CLASSES), activation, seed)
 
 
 def check_l2(l2: float) -> None:
@@ -101,6 +104,15 @@ def _loss_and_accuracy(model: NumpyMLP, points: np.ndarray, labels: np.ndarray) 
     return model.loss(forward, labels), accuracy
 
 
+def _shuffled(count: int, random: SeededNormal) -> list[int]:
+    """0..count-1 in the order playground.js's Fisher-Yates shuffle puts them."""
+    order = list(range(count))
+    for index in range(count - 1, 0, -1):
+        other = math.floor(random.uniform() * (index + 1))
+        order[index], order[other] = order[other], order[index]
+    return order
+
+
 def train_toy(
     data: ToyData,
     hidden_sizes: Sequence[int] = (4,),
@@ -115,7 +127,9 @@ def train_toy(
 ) -> ToyRun:
     """Train a playground network on ``data.train`` for ``steps`` mini-batch steps.
 
-    Batches are cut in order from a fresh seeded shuffle of the training points each pass.
+    Batches are cut in order from a fresh shuffle of the training points each pass, drawn from
+    SeededNormal(seed + 1) as the playground draws them, so with the playground's settings this
+    is the run the page makes when the reader presses Play (to rounding).
     A loss that stops being finite or grows past ``DIVERGENCE_FACTOR`` times its start
     raises ForceMLPError.
     """
@@ -126,9 +140,9 @@ def train_toy(
         raise ForceMLPError(f"batch_size must be a positive whole number, got {batch_size!r}.")
     stepper = make_optimizer(pick("optimizer", optimizer, PLAYGROUND_OPTIMIZERS), learning_rate)
     train, test = data.train, data.test
-    shuffle = np.random.default_rng(seed)
+    shuffle = SeededNormal(seed + 1)
     run = ToyRun(model)
-    order: np.ndarray = np.array([], dtype=np.int64)
+    order: list[int] = []
     for step in range(steps + 1):
         if step % record_every == 0 or step == steps:
             train_loss, run.train_accuracy = _loss_and_accuracy(model, train.points, train.labels)
@@ -145,7 +159,7 @@ def train_toy(
         if step == steps:
             break
         if len(order) < batch_size:
-            order = np.concatenate([order, shuffle.permutation(len(train))])
+            order += _shuffled(len(train), shuffle)
         batch, order = order[:batch_size], order[batch_size:]
         with np.errstate(over="ignore", invalid="ignore"):
             training_step(model, stepper, train.points[batch], train.labels[batch], l2)

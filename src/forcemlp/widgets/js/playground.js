@@ -1,14 +1,14 @@
 // The playground: a small MLP trained live on 2-D points, its decision boundary drawn as a heat
 // map behind them, what each neuron computes over the plane, train and test loss as it learns.
 //
-// State (forcemlp.widgets.playground.Playground): dataset, noise, hidden_sizes, activation,
+// State (forcemlp.widgets.playground.Playground): dataset, points, noise, hidden_sizes, activation,
 // learning_rate, batch_size, optimizer, l2, seed. Back to Python when training pauses: step,
 // train_loss, test_loss. The root element carries data-step, data-train-loss, data-test-loss,
 // data-frames (boundary redraws so far) and data-diverged for scripts and tests.
 
 import { makeDataset, PLANE_RADIUS } from "./toy_data.js";
-import { createNetwork, forward, crossEntropy, trainingStep } from "./playground_mlp.js";
-import { activation as activationNamed } from "./activations.js";
+import { createNetwork, crossEntropy, trainingStep } from "./playground_mlp.js";
+import { forward } from "./mlp.js";
 import { makeOptimizer } from "./optimizers.js";
 import { SeededNormal } from "./random.js";
 import { element, sync, guarded, slider, crispCanvas, Axes, FONT } from "./widget.js";
@@ -28,11 +28,15 @@ const PLOT = 300;               // CSS pixels of the heat map
 const THUMB = 30;               // CSS pixels of a neuron's picture
 const CLASS_COLOURS = [[245, 147, 34], [8, 119, 189]];  // class 0 orange, class 1 blue
 
-// [r, g, b] between orange (value -1), white (0) and blue (+1).
-function diverging(value) {
+// Writes the colour of `value` (in [-1, 1]) into pixels at `offset`: orange (-1), white (0),
+// blue (+1).
+function paintPixel(pixels, offset, value) {
   const amount = Math.min(1, Math.abs(value));
-  const [r, g, b] = CLASS_COLOURS[value < 0 ? 0 : 1];
-  return [255 + (r - 255) * amount, 255 + (g - 255) * amount, 255 + (b - 255) * amount];
+  const colour = CLASS_COLOURS[value < 0 ? 0 : 1];
+  for (let channel = 0; channel < 3; channel++) {
+    pixels[offset + channel] = 255 + (colour[channel] - 255) * amount;
+  }
+  pixels[offset + 3] = 255;
 }
 
 // The plane's grid points, flat [x0, y0, ...], row 0 at the top (y = +6).
@@ -48,17 +52,20 @@ function gridPoints() {
   return points;
 }
 
-// An offscreen GRID×GRID picture of `values` (one per grid point, in [-1, 1]).
-function paintGrid(values) {
-  const picture = document.createElement("canvas");
-  picture.width = picture.height = GRID;
-  const context = picture.getContext("2d");
-  const pixels = context.createImageData(GRID, GRID);
+// One offscreen GRID×GRID canvas, repainted for each picture before it is drawn scaled up.
+const offscreen = document.createElement("canvas");
+offscreen.width = offscreen.height = GRID;
+const offscreenContext = offscreen.getContext("2d");
+const offscreenPixels = offscreenContext.createImageData(GRID, GRID);
+
+// Draws `values` (one per grid point; divided by `scale` into [-1, 1]) over `size` pixels.
+function drawGrid(context, values, scale, size) {
   for (let index = 0; index < GRID * GRID; index++) {
-    pixels.data.set([...diverging(values[index]), 255], 4 * index);
+    paintPixel(offscreenPixels.data, 4 * index, values[index] / scale);
   }
-  context.putImageData(pixels, 0, 0);
-  return picture;
+  offscreenContext.putImageData(offscreenPixels, 0, 0);
+  context.imageSmoothingEnabled = true;
+  context.drawImage(offscreen, 0, 0, size, size);
 }
 
 function select(label, options, value, onChange) {
@@ -71,7 +78,7 @@ function select(label, options, value, onChange) {
 
 function render({ model, el }) {
   const settings = {};
-  const names = ["dataset", "noise", "hidden_sizes", "activation", "learning_rate", "batch_size",
+  const names = ["dataset", "points", "noise", "hidden_sizes", "activation", "learning_rate", "batch_size",
                  "optimizer", "l2", "seed"];
   for (const name of names) settings[name] = model.get(name);
   const grid = gridPoints();
@@ -81,20 +88,17 @@ function render({ model, el }) {
   let data, network, optimizer, shuffle, order, step, curve, playing = false, diverged = false;
   let hovered = null, frames = 0, lastTime = null, owed = 0;
 
-  const activation = () => ({ ...activationNamed(settings.activation), parameter: undefined });
   const flat = (points) => Float64Array.from(points.flat());
   const losses = () => {
-    const train = crossEntropy(network, forward(network, activation(), data.trainPoints,
-                                                 data.train.labels.length), data.train.labels);
-    const test = crossEntropy(network, forward(network, activation(), data.testPoints,
-                                                data.test.labels.length), data.test.labels);
-    return [train, test];
+    return [crossEntropy(network, data.trainPoints, data.train.labels),
+            crossEntropy(network, data.testPoints, data.test.labels)];
   };
   const newOptimizer = () => {
     optimizer = makeOptimizer(OPTIMIZERS[settings.optimizer], settings.learning_rate);
   };
   const reset = () => {
-    data = makeDataset(settings.dataset, { noise: settings.noise, seed: settings.seed });
+    data = makeDataset(settings.dataset,
+                       { count: settings.points, noise: settings.noise, seed: settings.seed });
     data.trainPoints = flat(data.train.points);
     data.testPoints = flat(data.test.points);
     network = createNetwork([2, ...settings.hidden_sizes, 2], settings.activation, settings.seed);
@@ -128,7 +132,7 @@ function render({ model, el }) {
     for (let done = 0; done < count && !diverged; done++) {
       const { points, labels } = nextBatch();
       optimizer.learningRate = settings.learning_rate;
-      trainingStep(network, activation(), optimizer, points, labels, settings.l2);
+      trainingStep(network, optimizer, points, labels, settings.l2);
       step += 1;
       if (step % RECORD_EVERY === 0) {
         const [train, test] = losses();
@@ -194,10 +198,9 @@ function render({ model, el }) {
   };
 
   const draw = () => {
-    const act = activation();
-    const result = forward(network, act, grid, GRID * GRID);
+    const result = forward(network, grid, GRID * GRID);
     const hiddenLayers = result.layerInputs.slice(1);
-    const neuronValues = (layer, unit) => {
+    const neuron = (layer, unit) => {  // its values over the grid, and their largest size
       const values = hiddenLayers[layer];
       const width = settings.hidden_sizes[layer];
       const picked = new Float64Array(GRID * GRID);
@@ -206,22 +209,18 @@ function render({ model, el }) {
         picked[index] = values[index * width + unit];
         largest = Math.max(largest, Math.abs(picked[index]));
       }
-      return picked.map((value) => value / largest);
+      return [picked, largest];
     };
-    let picture;
+    const c = heat.context;
     if (hovered && hovered[0] < hiddenLayers.length && hovered[1] < settings.hidden_sizes[hovered[0]]) {
-      picture = paintGrid(neuronValues(...hovered));
+      drawGrid(c, ...neuron(...hovered), PLOT);
     } else {
       const chance = new Float64Array(GRID * GRID);  // p(blue) - p(orange) = 2 p(blue) - 1
       for (let index = 0; index < chance.length; index++) {
         chance[index] = 2 * Math.exp(result.logProbabilities[2 * index + 1]) - 1;
       }
-      picture = paintGrid(chance);
+      drawGrid(c, chance, 1, PLOT);
     }
-    const c = heat.context;
-    c.clearRect(0, 0, PLOT, PLOT);
-    c.imageSmoothingEnabled = true;
-    c.drawImage(picture, 0, 0, PLOT, PLOT);
     const toPixel = (value, flip) => (flip ? PLANE_RADIUS - value : value + PLANE_RADIUS) * PLOT / (2 * PLANE_RADIUS);
     for (const [part, hollow] of [["train", false], ["test", true]]) {
       data[part].points.forEach(([x, y], index) => {
@@ -240,8 +239,7 @@ function render({ model, el }) {
     c.fillText(hovered ? `neuron ${hovered[1] + 1} of layer ${hovered[0] + 1}` : "output", 6, 14);
     for (const thumb of thumbs) {
       if (thumb.layer >= hiddenLayers.length) continue;
-      thumb.context.imageSmoothingEnabled = true;
-      thumb.context.drawImage(paintGrid(neuronValues(thumb.layer, thumb.unit)), 0, 0, THUMB, THUMB);
+      drawGrid(thumb.context, ...neuron(thumb.layer, thumb.unit), THUMB);
     }
     drawLosses();
     const [train, test] = [curve.train.at(-1), curve.test.at(-1)];
@@ -327,7 +325,7 @@ function render({ model, el }) {
   function setSetting(name, value) {
     settings[name] = value;
     sync(model, name, value);
-    if (["dataset", "noise", "hidden_sizes", "activation", "seed"].includes(name)) {
+    if (["dataset", "points", "noise", "hidden_sizes", "activation", "seed"].includes(name)) {
       if (name === "hidden_sizes") buildNetworkPanel();
       reset();
     } else if (name === "optimizer") {
@@ -341,6 +339,8 @@ function render({ model, el }) {
     playButton, stepButton, resetButton,
     select("data", DATASETS.map((name) => [name, name]), settings.dataset,
            (value) => setSetting("dataset", value)),
+    slider("points", { min: 20, max: 500, step: 10, value: settings.points,
+                       onInput: (value) => setSetting("points", value) }),
     slider("noise", { min: 0, max: 2, step: 0.05, value: settings.noise,
                       format: (value) => value.toFixed(2), onInput: (value) => setSetting("noise", value) }),
     select("activation", ACTIVATIONS.map((name) => [name, name]), settings.activation,
