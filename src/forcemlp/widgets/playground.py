@@ -42,8 +42,8 @@ class Playground(BrowserWidget):
     l2 = traitlets.Float(0.0).tag(sync=True)
     seed = traitlets.Int(0).tag(sync=True)
     step = traitlets.Int(0).tag(sync=True)
-    train_loss = traitlets.Float(float("nan")).tag(sync=True)
-    test_loss = traitlets.Float(float("nan")).tag(sync=True)
+    train_loss = traitlets.Float(None, allow_none=True).tag(sync=True)
+    test_loss = traitlets.Float(None, allow_none=True).tag(sync=True)
 
     @traitlets.validate("dataset")
     def _check_dataset(self, proposal):
