@@ -67,7 +67,7 @@ def static_pages(folder: Path) -> None:
 
     (folder / "_static").symlink_to(REPOSITORY / "_static", target_is_directory=True)
     (folder / "lessons").mkdir()
-    pages = {"lessons/04_gradient_descent.html": widgets.optimizer_explorer("rosenbrock"),
+    pages = {"lessons/04_gradient_descent.html": widgets.optimizer_explorer("ravine"),
              "lessons/03_activations.html": widgets.activation_explorer(activation="sigmoid")}
     for name, widget in pages.items():
         html = static_widget_page([widget]).replace('"_static/', '"../_static/')
