@@ -267,3 +267,20 @@ def test_the_book_s_cache_key_follows_every_widget_module(tmp_path, monkeypatch)
     before = bundle.fingerprint()
     (tmp_path / "descent.js").write_text("// changed\n")
     assert bundle.fingerprint() != before
+
+
+def test_what_the_reader_moves_arrives_in_python():
+    """In a live kernel the page's model.save_changes() sends an "update" comm message; the
+    widget applies it through the same checks as Python's own assignments."""
+    explorer = widgets.optimizer_explorer("rosenbrock")
+
+    def update(state: dict) -> None:
+        explorer._handle_msg({"content": {"data": {"method": "update", "state": state,
+                                                   "buffer_paths": []}}, "buffers": []})
+
+    update({"learning_rate_scale": 2.5, "start": [0.5, 2.0], "optimizers": ["adam"]})
+    assert (explorer.learning_rate_scale, explorer.start, explorer.optimizers) == (
+        2.5, [0.5, 2.0], ["adam"])
+    assert list(explorer.paths()) == ["adam"]
+    update({"learning_rate_scale": -1.0})  # refused by the same check (ipywidgets logs it)
+    assert explorer.learning_rate_scale == 2.5

@@ -15,9 +15,8 @@ import numpy as np
 import traitlets
 
 from ..activations import ACTIVATIONS
-from ..config import check_choice
 from ..errors import ForceMLPError
-from .base import BrowserWidget, check_range
+from .base import BrowserWidget, check_choice, check_range
 from .gradients import layer_gradient_sizes
 
 VANISHING_GRADIENT = 0.05  # where |g'(x)| is below this, backpropagation barely moves weights

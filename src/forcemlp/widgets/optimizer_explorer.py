@@ -18,8 +18,6 @@ from collections.abc import Sequence
 import numpy as np
 import traitlets
 
-from ..config import check_choice
-from ..errors import ForceMLPError
 from ..optimizers import (
     ESCAPE_WINDOWS,
     OPTIMIZER_NAMES,
@@ -29,7 +27,7 @@ from ..optimizers import (
     base_learning_rate,
     descend,
 )
-from .base import BrowserWidget, check_range, check_subset
+from .base import BrowserWidget, InvalidValue, check_choice, check_range, check_subset
 
 OPTIMIZER_COLORS = {
     "gd": "#1f77b4", "sgd": "#7f7f7f", "momentum": "#ff7f0e", "nesterov": "#d62728",
@@ -113,7 +111,7 @@ class OptimizerExplorer(BrowserWidget):
         ranges = np.array([surface.x_range, surface.y_range])
         reach = ESCAPE_WINDOWS * (ranges[:, 1] - ranges[:, 0])
         if point.shape != (2,) or not np.all(np.abs(point - ranges.mean(axis=1)) < reach):
-            raise ForceMLPError(
+            raise InvalidValue(
                 f"start must be a point [x, y] near the {surface.title} surface, got "
                 f"{proposal['value']!r}."
             )
