@@ -12,7 +12,9 @@ that records and blocks every request off 127.0.0.1 and collects console and pag
 ``js`` runs the package's ES modules in the browser: ``js.call("optimizers.js", "name", *args)``
 calls an exported function, ``js.evaluate(["a.js", "b.js"], "(a, b, x) => ...", x)`` runs an
 arrow function given the imported modules, and both return the result to Python (typed arrays
-as lists). Screenshots go to _build/screenshots/.
+as lists). ``widget_pages(name, widgets)`` writes any widgets into a static page beside the
+repository's _static/ and serves it under the sub-path, so a widget can be tested in the
+browser without building the book. Screenshots go to _build/screenshots/.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -249,10 +252,17 @@ def static_widget_page(widgets, title: str = "widgets") -> str:
     return WIDGET_PAGE.format(title=title, state=json.dumps(data["manager_state"]), views=views)
 
 
+def fetch_widget_javascript() -> None:
+    """_static/widgets/ as the book build fetches it (a quick check when it is there)."""
+    subprocess.run([sys.executable, str(BOOK_ROOT / "tools" / "fetch_widget_js.py")], check=True,
+                   capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def widget_pages(tmp_path_factory) -> Iterator:
     """``show(name, widgets)`` -> URL of a static page of those widgets, under a sub-path,
     served with the repository's _static/ (no book build needed)."""
+    fetch_widget_javascript()
     folder = tmp_path_factory.mktemp("widget-pages")
     (folder / "_static").symlink_to(BOOK_ROOT / "_static", target_is_directory=True)
     with serve({SITE_PREFIX: folder}) as root:
