@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from forcemlp.runner import source_fingerprint
+from forcemlp.widgets.bundle import fingerprint as widgets_fingerprint
 
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "_build"
@@ -23,9 +24,6 @@ NOTEBOOK_FOLDER = "notebooks"  # where `make notebooks` writes the paired .ipynb
 # Lesson kernels inherit this environment: every lesson, and the paired notebooks run from the
 # same checkout, then share one store of trained models instead of training each twice.
 os.environ.setdefault("FORCEMLP_RUN_CACHE", str(BUILD / "runs"))
-# The explorers precompute their frames for the static page (forcemlp.widgets reads this);
-# in Jupyter, where it is unset, they recompute live instead.
-os.environ.setdefault("FORCEMLP_STATIC_WIDGETS", "1")
 
 project = "Force of MLP"
 author = "The forcemlp authors"
@@ -52,8 +50,11 @@ myst_heading_anchors = 3
 
 nb_execution_mode = "cache"
 # The package's source is part of the cache's name: when forcemlp changes, every lesson runs
-# again instead of showing outputs the new code would not produce.
-nb_execution_cache_path = str(BUILD / ".jupyter_cache" / source_fingerprint()[:16])
+# again instead of showing outputs the new code would not produce. The widgets' Python and ES
+# modules count too: their bundled front-end is part of each page's widget state.
+nb_execution_cache_path = str(
+    BUILD / ".jupyter_cache" / f"{source_fingerprint()[:16]}-{widgets_fingerprint()[:8]}"
+)
 nb_execution_timeout = 900  # seconds per cell: a full-MNIST training cell takes minutes
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

@@ -12,7 +12,9 @@ that records and blocks every request off 127.0.0.1 and collects console and pag
 ``js`` runs the package's ES modules in the browser: ``js.call("optimizers.js", "name", *args)``
 calls an exported function, ``js.evaluate(["a.js", "b.js"], "(a, b, x) => ...", x)`` runs an
 arrow function given the imported modules, and both return the result to Python (typed arrays
-as lists). Screenshots go to _build/screenshots/.
+as lists). ``widget_pages(name, widgets)`` writes any widgets into a static page beside the
+repository's _static/ and serves it under the sub-path, so a widget can be tested in the
+browser without building the book. Screenshots go to _build/screenshots/.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -249,10 +252,17 @@ def static_widget_page(widgets, title: str = "widgets") -> str:
     return WIDGET_PAGE.format(title=title, state=json.dumps(data["manager_state"]), views=views)
 
 
+def fetch_widget_javascript() -> None:
+    """_static/widgets/ as the book build fetches it (a quick check when it is there)."""
+    subprocess.run([sys.executable, str(BOOK_ROOT / "tools" / "fetch_widget_js.py")], check=True,
+                   capture_output=True)
+
+
 @pytest.fixture(scope="session")
 def widget_pages(tmp_path_factory) -> Iterator:
     """``show(name, widgets)`` -> URL of a static page of those widgets, under a sub-path,
     served with the repository's _static/ (no book build needed)."""
+    fetch_widget_javascript()
     folder = tmp_path_factory.mktemp("widget-pages")
     (folder / "_static").symlink_to(BOOK_ROOT / "_static", target_is_directory=True)
     with serve({SITE_PREFIX: folder}) as root:
@@ -422,6 +432,138 @@ def test_parity_mlp_forward_and_backward_equal_the_lessons_numpy_mlp(js, mnist_s
     expected_sizes = layer_gradient_sizes(activation, 2, 12, batch.images, batch.labels, seed=3,
                                           parameter=parameter)
     assert_parity(result["sizes"], expected_sizes, "gradient sizes")
+
+
+# ----------------------------------------------------------------------------- the explorers
+OPTIMIZER_ROOT = ".forcemlp-optimizer-explorer"
+ACTIVATION_ROOT = ".forcemlp-activation-explorer"
+
+
+class Explorer:
+    """One rendered explorer on a page: move its controls, read its picture and state."""
+
+    def __init__(self, page, selector: str):
+        self.page, self.selector = page, selector
+        self.root = page.locator(selector).first
+        self.root.wait_for(timeout=RENDER_TIMEOUT_MS)
+
+    def data(self, name: str) -> str:
+        return self.root.get_attribute(f"data-{name}") or ""
+
+    def picture(self) -> tuple[str, ...]:
+        """Every canvas's pixels, as PNG data URLs."""
+        return tuple(self.root.locator("canvas").evaluate_all(
+            "canvases => canvases.map(canvas => canvas.toDataURL())"))
+
+    def changes(self, label: str, action, *arguments, **keywords) -> None:
+        """Do ``action(...)``; the picture must be redrawn and differ from before."""
+        before, draws = self.picture(), int(self.data("draws"))
+        action(*arguments, **keywords)
+        self.page.wait_for_function(
+            f"document.querySelector('{self.selector}').dataset.draws > {draws}")
+        after = self.picture()
+        assert after != before, f"{label}: the picture did not change"
+        self.root.screenshot(path=SCREENSHOTS / f"{self.selector[1:]}-{label}.png")
+
+    def set_range(self, label: str, value: float) -> None:
+        """Move the range input labelled ``label`` to ``value`` as a reader's drag does."""
+        self.root.locator(f'input[aria-label="{label}"]').evaluate(
+            "(input, value) => { input.value = value;"
+            " input.dispatchEvent(new Event('input', { bubbles: true })); }", value)
+
+    def choose(self, label: str, value: str) -> None:
+        self.root.locator(f'select[aria-label="{label}"]').select_option(value)
+
+
+def test_optimizer_explorer_computes_in_the_page(browser, site_url):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, log = open_page(browser, site_url + OPTIMIZER_PAGE)
+    explorer = Explorer(page, OPTIMIZER_ROOT)
+    assert page.locator(".widget-load-notice").count() == 0
+    for value in (-1.37, -0.23, 0.27):  # log10 of the learning-rate scale: off any grid
+        explorer.changes(f"rate{value}", explorer.set_range, "learning rate ×", value)
+    for value in (0.315, 0.72, 0.955):
+        explorer.changes(f"momentum{value}", explorer.set_range, "momentum β", value)
+    for value in (37, 263, 150):
+        explorer.changes(f"steps{value}", explorer.set_range, "steps", value)
+    for surface in ("rosenbrock", "beale", "saddle", "himmelblau", "ravine"):
+        explorer.changes(surface, explorer.choose, "surface", surface)
+    canvas = explorer.root.locator("canvas").first
+    start = explorer.data("start")
+    explorer.changes("clicked-start", canvas.click, position={"x": 250, "y": 90})
+    assert explorer.data("start") != start
+    x, y = json.loads(explorer.data("start"))
+    assert 0 < x < 10 and 0 < y < 5  # upper right of the ravine's window
+    for name in ("Adam", "Momentum"):
+        toggle = explorer.root.get_by_label(name, exact=True)
+        explorer.changes(f"without-{name}", toggle.uncheck)
+        assert name not in explorer.root.locator(".forcemlp-legend").text_content()
+        explorer.changes(f"with-{name}", toggle.check)
+    explorer.changes("reset", explorer.root.locator(".forcemlp-reset").click)
+    assert explorer.data("position") == "0"
+    explorer.changes("step", explorer.root.locator(".forcemlp-step").click)
+    assert explorer.data("position") == "1"
+    positions = set()
+    explorer.root.locator(".forcemlp-play").click()
+    for _ in range(400):
+        positions.add(int(explorer.data("position")))
+        if explorer.data("position") == "150":
+            break
+        page.wait_for_timeout(10)
+    assert max(positions) == 150 and len(positions) > 5, f"Play showed only {sorted(positions)}"
+    explorer.changes("diverging", explorer.set_range, "learning rate ×", math.log10(5.3))
+    assert "gd:" in explorer.data("diverged")
+    assert "diverged at step" in explorer.root.locator(".forcemlp-legend").text_content()
+    log.check_clean()
+
+
+def test_optimizer_explorer_is_crisp_on_a_dense_screen(browser, site_url):
+    context = browser.new_context(device_scale_factor=2, viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + OPTIMIZER_PAGE)
+    explorer = Explorer(page, OPTIMIZER_ROOT)
+    sizes = explorer.root.locator("canvas").evaluate_all(
+        "canvases => canvases.map(c => [c.width, c.getBoundingClientRect().width])")
+    assert all(pixels == 2 * css for pixels, css in sizes), sizes
+    context.close()
+
+
+def test_activation_explorer_computes_in_the_page(browser, site_url, mnist_splits):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, log = open_page(browser, site_url + ACTIVATION_PAGE)
+    explorer = Explorer(page, ACTIVATION_ROOT)
+    train = mnist_splits.train
+    expected = layer_gradient_sizes("sigmoid", 10, 32, train.images[:32], train.labels[:32])
+    assert float(explorer.data("spread")) == pytest.approx(max(expected) / min(expected),
+                                                           rel=PARITY_RTOL)
+    for name in ACTIVATIONS:
+        if name != "sigmoid":
+            explorer.changes(name, explorer.choose, "activation", name)
+    explorer.changes("leaky", explorer.choose, "activation", "leaky_relu")
+    for value in (0.037, 0.213, 0.444):
+        explorer.changes(f"slope{value}", explorer.set_range, "slope", value)
+    explorer.changes("elu", explorer.choose, "activation", "elu")
+    for value in (0.35, 1.73):
+        explorer.changes(f"alpha{value}", explorer.set_range, "alpha", value)
+    explorer.changes("tanh", explorer.choose, "activation", "tanh")
+    for depth in (3, 17, 29):
+        explorer.changes(f"depth{depth}", explorer.set_range, "layers n", depth)
+        expected = layer_gradient_sizes("tanh", depth, 32, train.images[:32], train.labels[:32])
+        assert float(explorer.data("spread")) == pytest.approx(max(expected) / min(expected),
+                                                               rel=PARITY_RTOL)
+    log.check_clean()
+
+
+EXPLORER_PAGE_LIMIT = 400 * 1024
+
+
+@pytest.mark.parametrize("page_name", [ACTIVATION_PAGE, OPTIMIZER_PAGE])
+def test_explorer_pages_stay_light(site, page_name):
+    """No precomputed frames: the HTML (widget state and bundled JS included) stays small; the
+    shared widget manager is one file in _static that every page caches."""
+    size = (site / page_name).stat().st_size
+    print(f"{page_name}: {size / 1024:.0f} KB")
+    assert size <= EXPLORER_PAGE_LIMIT
 
 
 # ----------------------------------------------------------------------------- draw and playground

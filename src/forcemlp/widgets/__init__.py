@@ -2,8 +2,8 @@
 no CDN) and live in JupyterLab, Notebook 7, VS Code and Colab.
 
     from forcemlp import widgets
-    widgets.optimizer_explorer()        # lesson 4
-    widgets.activation_explorer()       # lesson 3
+    widgets.optimizer_explorer("rosenbrock")       # lesson 4: see optimizer_explorer.py
+    widgets.activation_explorer(images, labels)    # lesson 3: see activation_explorer.py
 
 How a widget is made (the infrastructure the explorers, and any new widget, stand on):
 
@@ -35,16 +35,12 @@ How a widget is made (the infrastructure the explorers, and any new widget, stan
 """
 from __future__ import annotations
 
-from .frames import (
-    ActivationGrid,
-    Explorer,
-    OptimizerGrid,
-    activation_explorer,
-    base_learning_rate,
-    optimizer_explorer,
-)
+from ..optimizers import base_learning_rate
+from .activation_explorer import ActivationExplorer, activation_explorer
+from .base import BrowserWidget
+from .optimizer_explorer import OptimizerExplorer, optimizer_explorer
 
 __all__ = [
-    "ActivationGrid", "Explorer", "OptimizerGrid", "activation_explorer", "base_learning_rate",
-    "optimizer_explorer",
+    "ActivationExplorer", "BrowserWidget", "OptimizerExplorer", "activation_explorer",
+    "base_learning_rate", "optimizer_explorer",
 ]

@@ -6,7 +6,7 @@
 
         @traitlets.validate("count")
         def _check_count(self, proposal):
-            return check_range("count", proposal["value"], 0, 100)
+            return check_range("count", proposal["value"], 0, 100)   # or check_subset, check_choice
 
 Declaring ``_module`` bundles that file with the modules it imports (forcemlp.widgets.bundle)
 into the class's ``_esm``, once, when the class is defined. Traits tagged ``sync=True`` travel
@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import traitlets
 
+from .. import config
 from ..errors import ForceMLPError
 from .bundle import bundle
 
@@ -35,6 +36,11 @@ except ImportError as error:  # the widgets extra is optional for the rest of fo
 # What a notebook front-end without widget support shows instead (text/plain).
 NO_FRONT_END = ("{title}: an interactive widget; it needs a notebook with Jupyter widgets "
                 "(JupyterLab, Notebook 7, VS Code, Colab) or the book's web page.")
+
+
+class InvalidValue(ForceMLPError, traitlets.TraitError):
+    """A trait value a check refused: a ForceMLPError for the reader, and a TraitError so that
+    traitlets undoes it when it arrived with others (a state update from the page)."""
 
 
 def _one_line(error: Exception) -> str:
@@ -59,12 +65,16 @@ class BrowserWidget(anywidget.AnyWidget):
     def __init__(self, **kwargs: Any) -> None:
         try:
             super().__init__(**kwargs)
+        except InvalidValue as error:
+            raise InvalidValue(str(error)) from None
         except traitlets.TraitError as error:
             raise ForceMLPError(f"{self.title}: {_one_line(error)}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         try:
             super().__setattr__(name, value)
+        except InvalidValue as error:
+            raise InvalidValue(str(error)) from None
         except traitlets.TraitError as error:
             raise ForceMLPError(f"{self.title}: {_one_line(error)}") from None
 
@@ -73,15 +83,23 @@ class BrowserWidget(anywidget.AnyWidget):
 
 
 def check_range(name: str, value: float, low: float, high: float) -> float:
-    """``value`` if it is a finite number in [low, high], else a one-line ForceMLPError."""
+    """``value`` if it is a finite number in [low, high], else a one-line InvalidValue."""
     if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
-        raise ForceMLPError(f"{name} must be a number from {low:g} to {high:g}, got {value!r}.")
+        raise InvalidValue(f"{name} must be a number from {low:g} to {high:g}, got {value!r}.")
     return float(value)
 
 
 def check_subset(name: str, values: Sequence[str], choices: Sequence[str]) -> list[str]:
-    """``values`` if each is one of ``choices`` (in any order), else a one-line ForceMLPError."""
+    """``values`` if each is one of ``choices`` (in any order), else a one-line InvalidValue."""
     unknown = [value for value in values if value not in choices]
     if unknown:
-        raise ForceMLPError(f"unknown {name} {unknown}: choose from {', '.join(choices)}.")
+        raise InvalidValue(f"unknown {name} {unknown}: choose from {', '.join(choices)}.")
     return list(values)
+
+
+def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
+    """:func:`forcemlp.config.check_choice`, its error an InvalidValue."""
+    try:
+        return config.check_choice(kind, value, choices)
+    except ForceMLPError as error:
+        raise InvalidValue(str(error)) from None

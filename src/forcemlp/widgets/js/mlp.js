@@ -89,16 +89,36 @@ export function loss(network, passed, labels) {
   return -total / labels.length;
 }
 
+/** dE/dz_L = (p − Y)/N, from a forward pass and integer labels. */
+function outputDelta(passed, labels, classes) {
+  return passed.logProbabilities.map((logP, index) => {
+    const target = labels[Math.floor(index / classes)] === index % classes ? 1 : 0;
+    return (Math.exp(logP) - target) / passed.rows;
+  });
+}
+
+/** dE/dz_{l-1} = (dE/dz_l W_l) ⊙ g'(z_{l-1}), for `layer` = l (counted from 0). */
+function propagate(network, passed, delta, layer) {
+  const [fanIn, fanOut] = [network.layerSizes[layer], network.layerSizes[layer + 1]];
+  const derivative = activationFunctions(network.activation).derivative;
+  const weight = network.weights[layer];
+  const z = passed.preActivations[layer - 1];
+  const previous = new Float64Array(passed.rows * fanIn);
+  for (let n = 0; n < passed.rows; n += 1) {
+    for (let i = 0; i < fanIn; i += 1) {
+      let sum = 0;
+      for (let j = 0; j < fanOut; j += 1) sum += delta[n * fanOut + j] * weight[j * fanIn + i];
+      previous[n * fanIn + i] = sum * derivative(z[n * fanIn + i], network.parameter);
+    }
+  }
+  return previous;
+}
+
 /** Backpropagation: {weights: [dE/dW_l], biases: [dE/db_l]}, row-major like the weights. */
 export function backward(network, passed, labels) {
-  const { layerSizes, weights, parameter } = network;
-  const derivative = activationFunctions(network.activation).derivative;
+  const { layerSizes, weights } = network;
   const rows = passed.rows;
-  const classes = layerSizes[layerSizes.length - 1];
-  let delta = passed.logProbabilities.map((logP, index) => {
-    const target = labels[Math.floor(index / classes)] === index % classes ? 1 : 0;
-    return (Math.exp(logP) - target) / rows;
-  });
+  let delta = outputDelta(passed, labels, layerSizes[layerSizes.length - 1]);
   const weightGradients = new Array(weights.length);
   const biasGradients = new Array(weights.length);
   for (let layer = weights.length - 1; layer >= 0; layer -= 1) {
@@ -115,24 +135,46 @@ export function backward(network, passed, labels) {
     }
     weightGradients[layer] = dW;
     biasGradients[layer] = db;
-    if (layer > 0) {
-      const z = passed.preActivations[layer - 1];
-      const previous = new Float64Array(rows * fanIn);
-      for (let n = 0; n < rows; n += 1) {
-        for (let i = 0; i < fanIn; i += 1) {
-          let sum = 0;
-          for (let j = 0; j < fanOut; j += 1) sum += delta[n * fanOut + j] * weights[layer][j * fanIn + i];
-          previous[n * fanIn + i] = sum * derivative(z[n * fanIn + i], parameter);
-        }
-      }
-      delta = previous;
-    }
+    if (layer > 0) delta = propagate(network, passed, delta, layer);
   }
   return { weights: weightGradients, biases: biasGradients };
 }
 
-/** The size (Frobenius norm) of each layer's weight gradient, input layer first. */
+/** The rows' dot products with each other: G[n][m] = a_n · a_m. */
+function gram(matrix, rows, columns) {
+  const result = new Float64Array(rows * rows);
+  for (let n = 0; n < rows; n += 1) {
+    for (let m = 0; m <= n; m += 1) {
+      let sum = 0;
+      for (let k = 0; k < columns; k += 1) sum += matrix[n * columns + k] * matrix[m * columns + k];
+      result[n * rows + m] = sum;
+      result[m * rows + n] = sum;
+    }
+  }
+  return result;
+}
+
+const inputGrams = new WeakMap();  // the batch's own Gram matrix, computed once per batch
+
+/**
+ * The size (Frobenius norm) of each layer's weight gradient, input layer first, without
+ * forming the gradients: ‖δᵀh‖² = Σ_nm (δ_n·δ_m)(h_n·h_m), so the 784-wide first layer costs
+ * N² dot products of its small δ instead of a full 784-column gradient.
+ */
 export function weightGradientSizes(network, inputs, rows, labels) {
-  const gradients = backward(network, forward(network, inputs, rows), labels);
-  return gradients.weights.map((gradient) => Math.sqrt(gradient.reduce((s, v) => s + v * v, 0)));
+  const { layerSizes, weights } = network;
+  const passed = forward(network, inputs, rows);
+  if (!inputGrams.has(inputs)) inputGrams.set(inputs, gram(inputs, rows, layerSizes[0]));
+  let delta = outputDelta(passed, labels, layerSizes[layerSizes.length - 1]);
+  const sizes = new Array(weights.length);
+  for (let layer = weights.length - 1; layer >= 0; layer -= 1) {
+    const [fanIn, fanOut] = [layerSizes[layer], layerSizes[layer + 1]];
+    const hiddenGram = layer === 0 ? inputGrams.get(inputs) : gram(passed.layerInputs[layer], rows, fanIn);
+    const deltaGram = gram(delta, rows, fanOut);
+    let square = 0;
+    for (let k = 0; k < rows * rows; k += 1) square += hiddenGram[k] * deltaGram[k];
+    sizes[layer] = Math.sqrt(Math.max(square, 0));
+    if (layer > 0) delta = propagate(network, passed, delta, layer);
+  }
+  return sizes;
 }

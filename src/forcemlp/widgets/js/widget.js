@@ -162,6 +162,7 @@ export class Axes {
     c.fillText(yLabel, 0, 0);
     c.restore();
     c.save();
+    c.fillStyle = "#222";
     c.font = `bold ${FONT}`;
     c.textAlign = "center";
     c.textBaseline = "bottom";
