@@ -147,6 +147,7 @@ function render({ model, el }) {
 
   // ---- pictures
   const heat = crispCanvas(PLOT, PLOT, "Decision boundary: the network's answer over the plane, with the points");
+  heat.canvas.classList.add("forcemlp-playground-boundary");
   const lossPlot = crispCanvas(320, 212, "Train and test loss against training steps");
   const network_panel = element("div", { class: "forcemlp-playground-network",
                                          style: { display: "flex", gap: "10px", alignItems: "center" } });
