@@ -29,7 +29,6 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first
 RAW_CAPACITY = """async ([modules, seconds]) => {
     const mlp = await import(modules + "playground_mlp.js");
     const data = (await import(modules + "toy_data.js")).makeDataset("spiral", { noise: 0.2 });
-    const activation = { ...(await import(modules + "activations.js")).activation("tanh") };
     const optimizer = (await import(modules + "optimizers.js")).makeOptimizer("adam", 0.03);
     const network = mlp.createNetwork([2, 8, 8, 2], "tanh", 0);
     const points = Float64Array.from(data.train.points.slice(0, 10).flat());
@@ -37,7 +36,7 @@ RAW_CAPACITY = """async ([modules, seconds]) => {
     let steps = 0;
     const started = performance.now();
     while (performance.now() - started < seconds * 1000) {
-        mlp.trainingStep(network, activation, optimizer, points, labels, 0);
+        mlp.trainingStep(network, optimizer, points, labels, 0);
         steps += 1;
     }
     return steps / ((performance.now() - started) / 1000);
