@@ -570,6 +570,7 @@ def test_explorer_pages_stay_light(site, page_name):
 DRAW_PAGE = "lessons/06_pytorch.html"
 PLAYGROUND_PAGES = ("lessons/03_activations.html", "lessons/09_your_turn.html")
 STROKE_DIGITS = 36  # real MNIST test digits the browser draws stroke by stroke
+WIDGET_PAGE_LIMIT = 1_500_000  # bytes of HTML, the embedded networks and bundled JS included
 
 
 @pytest.fixture(scope="session")
@@ -754,3 +755,10 @@ def test_playground_plays_steps_resets_and_diverges_on_the_built_page(browser, s
     widget.locator(".forcemlp-playground-reset").click()
     assert widget.get_attribute("data-diverged") == "false" and step() == 0
     log.check_clean()
+
+
+@pytest.mark.parametrize("page_name", [DRAW_PAGE, *PLAYGROUND_PAGES])
+def test_draw_and_playground_pages_stay_under_the_page_budget(site, page_name):
+    size = (site / page_name).stat().st_size
+    print(f"{page_name}: {size / 1000:.0f} kB")
+    assert size <= WIDGET_PAGE_LIMIT
