@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import traitlets
 
-from ..config import check_choice, check_learning_rate
+from ..config import check_choice
 from ..errors import ForceMLPError
 from ..toy_data import DATASET_NAMES
-from ..toy_mlp import PLAYGROUND_ACTIVATIONS, PLAYGROUND_OPTIMIZERS, check_hidden_sizes, check_l2
+from ..toy_mlp import PLAYGROUND_ACTIVATIONS, PLAYGROUND_OPTIMIZERS, check_hidden_sizes
 from .base import BrowserWidget, check_range
 
 L2_CHOICES = (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3)  # the page's L2 menu
@@ -67,8 +67,7 @@ class Playground(BrowserWidget):
 
     @traitlets.validate("learning_rate")
     def _check_learning_rate(self, proposal):
-        check_learning_rate(proposal["value"])
-        return check_range("learning_rate", proposal["value"], 1e-4, 10)
+        return check_range("learning_rate", proposal["value"], 1e-4, 10)  # the page's slider
 
     @traitlets.validate("batch_size")
     def _check_batch_size(self, proposal):
@@ -76,7 +75,6 @@ class Playground(BrowserWidget):
 
     @traitlets.validate("l2")
     def _check_l2(self, proposal):
-        check_l2(proposal["value"])
         if proposal["value"] not in L2_CHOICES:
             raise ForceMLPError(f"l2 must be one of {', '.join(map(str, L2_CHOICES))}"
                                 f" (the page's menu), got {proposal['value']!r}.")
