@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from forcemlp import runner
+from forcemlp import run_cache, runner
 from forcemlp.config import TrainConfig
 from forcemlp.errors import ForceMLPError
 
@@ -37,7 +37,7 @@ def test_without_a_cache_folder_nothing_is_written(tmp_path, monkeypatch):
 
 def test_the_key_follows_the_package_source(monkeypatch):
     before = runner.cache_key(QUICK)
-    monkeypatch.setattr(runner, "source_fingerprint", lambda: "edited source")
+    monkeypatch.setattr(run_cache, "source_fingerprint", lambda: "edited source")
     assert runner.cache_key(QUICK) != before
 
 
