@@ -179,6 +179,7 @@ def train_gradient_tape(
     """
     check_training_numbers(epochs, batch_size, learning_rate)
     train_count = len(splits.train)
+    tf.random.set_seed(seed)  # the shuffle's order must not depend on what ran before
     with tf.device(keras_device(device, backend="tensorflow")):
         model = DenseMLP(check_hidden_sizes(hidden_sizes), seed)
         train_step = make_train_step(model, Adam(model.trainable_variables, learning_rate))
