@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from forcemlp.runner import source_fingerprint
+from forcemlp.run_cache import execution_cache_folder
 
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "_build"
@@ -52,8 +52,9 @@ myst_heading_anchors = 3
 
 nb_execution_mode = "cache"
 # The package's source is part of the cache's name: when forcemlp changes, every lesson runs
-# again instead of showing outputs the new code would not produce.
-nb_execution_cache_path = str(BUILD / ".jupyter_cache" / source_fingerprint()[:16])
+# again instead of showing outputs the new code would not produce. Only the current folder is
+# kept: those of earlier sources are deleted here.
+nb_execution_cache_path = str(execution_cache_folder(BUILD / ".jupyter_cache"))
 nb_execution_timeout = 900  # seconds per cell: a full-MNIST training cell takes minutes
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True

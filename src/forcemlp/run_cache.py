@@ -21,6 +21,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,18 @@ def source_fingerprint() -> str:
         digest.update(path.relative_to(PACKAGE).as_posix().encode() + b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def execution_cache_folder(root: Path) -> Path:
+    """``root/<source fingerprint>``: where the book keeps executed notebooks for this package
+    source, so a package change re-executes every lesson. Folders of earlier sources are
+    deleted here, so they do not pile up build after build."""
+    current = root / source_fingerprint()[:16]
+    if root.is_dir():
+        for sibling in root.iterdir():
+            if sibling != current and sibling.is_dir():
+                shutil.rmtree(sibling, ignore_errors=True)
+    return current
 
 
 def cache_key(config: TrainConfig) -> str:
