@@ -21,14 +21,16 @@ Adding a framework (fastai, for instance) takes three steps:
        def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult
 
    ``splits.train`` already holds ``config.train_size`` images (the runner cuts it), and the
-   config already passed :func:`check_supported`. Inside, keep the bookkeeping shared:
+   config already passed :func:`check_supported`. Inside, keep the bookkeeping shared::
 
-       recorder = training.EpochRecorder(name, config, len(splits.train), progress)
+       recorder = EpochRecorder(name, config.epochs, len(splits.train),
+                                config.learning_rate, progress)
        for each epoch:
            recorder.start_epoch()
-           for each batch ...:                 # every few steps, and it checks divergence
+           for each batch ...:   # every few steps (it checks divergence, moves the bar)
                recorder.batches_done(step, samples_seen, loss_sum)
-           recorder.end_epoch(loss_sum, correct, val_loss, val_accuracy, snapshot=copy_weights)
+           recorder.end_epoch(loss_sum, correct, val_loss, val_accuracy,
+                              snapshot=copy_weights)
        put recorder.best_snapshot back into the model
        return RunResult.from_training(config.to_dict(), recorder.history, test_evaluation,
                                       len(splits.train), weights=layer_weights(...))

@@ -2,7 +2,8 @@
 
 Two promises the data download and the run cache share: a folder that cannot take a file is
 found out *before* the long work that would fill it, and a file appears under its name only
-whole (written under a unique temporary name, then ``os.replace``d, which is atomic).
+whole (written under a unique temporary name, then moved into place with ``os.replace``,
+which is atomic).
 """
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
 """The bookkeeping every trainer shares: one epoch record, one divergence rule, one progress bar.
 
+A trainer's loop, in short::
+
     recorder = EpochRecorder("numpy", epochs=5, train_count=len(splits.train), learning_rate=1e-3)
     for _ in range(5):
         recorder.start_epoch()

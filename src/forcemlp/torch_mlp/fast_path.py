@@ -179,11 +179,12 @@ class _Workspace:
 
 
 class NumpyAdamEpochs:
-    """Forward, backward and Adam for a Linear/activation stack, as the lesson writes them.
+    """Forward, backward and Adam for a Linear/activation stack, as the lesson writes them::
 
-    forward:  a_l = h_{l-1} W_l^T + b_l,  h_l = f(a_l),  log p = log_softmax(a_L)
-    backward: d_L = (softmax(a_L) - onehot(y)) / B,  dW_l = d_l^T h_{l-1},  db_l = sum_rows d_l,
-              d_{l-1} = (d_l W_l) * f'(a_{l-1})
+        forward:  a_l = h_{l-1} W_l^T + b_l,  h_l = f(a_l),  log p = log_softmax(a_L)
+        backward: d_L = (softmax(a_L) - onehot(y)) / B,  dW_l = d_l^T h_{l-1},
+                  db_l = sum_rows d_l,  d_{l-1} = (d_l W_l) * f'(a_{l-1})
+
     The update is :func:`fused_adam_step` on flat buffers whose slices the NumPy views write.
     """
 
