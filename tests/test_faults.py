@@ -193,13 +193,18 @@ def test_an_unreadable_data_folder_is_one_line(mnist_dir, shared_tmp):
     assert_one_line_error(result, "cannot read", "(Permission denied)")
 
 
+def unwritable(path: Path, kind: str) -> Path:
+    """A read-only folder, or a file where a folder should be."""
+    if kind == "file":
+        path.write_text("not a folder")
+    else:
+        path.mkdir(mode=0o555)
+    return path
+
+
 @pytest.mark.parametrize("kind", ["read-only", "file"])
 def test_a_download_cache_that_cannot_be_written_is_one_line(kind, shared_tmp):
-    cache = shared_tmp / "cache"
-    if kind == "file":
-        cache.write_text("not a folder")
-    else:
-        cache.mkdir(mode=0o555)
+    cache = unwritable(shared_tmp / "cache", kind)
     result = forcemlp("train", "--quiet", unprivileged=kind == "read-only",
                       env={"FORCEMLP_DATA": "", "XDG_CACHE_HOME": str(cache)})
     assert_one_line_error(result, f"cannot write in {cache}/forcemlp/mnist",
@@ -208,11 +213,7 @@ def test_a_download_cache_that_cannot_be_written_is_one_line(kind, shared_tmp):
 
 @pytest.mark.parametrize("kind", ["read-only", "file"])
 def test_a_run_cache_that_cannot_be_written_is_refused_before_training(kind, shared_tmp):
-    cache = shared_tmp / "runs"
-    if kind == "file":
-        cache.write_text("not a folder")
-    else:
-        cache.mkdir(mode=0o555)
+    cache = unwritable(shared_tmp / "runs", kind)
     started = time.perf_counter()
     result = forcemlp("train", "--framework", "numpy", "--epochs", "50", "--run-cache",
                       str(cache), unprivileged=kind == "read-only")
@@ -223,8 +224,7 @@ def test_a_run_cache_that_cannot_be_written_is_refused_before_training(kind, sha
 def test_a_run_cache_that_cannot_be_written_is_known_before_training_in_python(
     tmp_path, monkeypatch
 ):
-    blocked = tmp_path / "runs"
-    blocked.write_text("a file where the folder should be")
+    blocked = unwritable(tmp_path / "runs", "file")
     monkeypatch.setenv("FORCEMLP_RUN_CACHE", str(blocked))
     monkeypatch.setattr(runner, "train_on", lambda *a, **k: pytest.fail("trained anyway"))
     with pytest.raises(ForceMLPError, match="cannot write in .*FORCEMLP_RUN_CACHE"):
