@@ -210,7 +210,17 @@ def test_cosine_schedule_matches_torch_lambda_lr(fast, mnist_splits):
 
 def test_a_dataloader_loop_with_the_same_seed_is_bit_identical(mnist_splits):
     """What a reader writes in a lesson, DataLoader(shuffle=True, generator=...) and all,
-    gives exactly the trainer's weights and losses over several epochs (epoch_order)."""
+    gives exactly the trainer's weights and losses over several epochs (epoch_order), on one
+    thread as the trainer runs."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        check_reader_loop(mnist_splits)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def check_reader_loop(mnist_splits):
     small = sliced(mnist_splits, 530, 100)  # 26 full batches of 20 and one of 10
     model = seeded(torch_mlp.SeedSequential, seed=3)
     reader_model = copy.deepcopy(model)
@@ -288,12 +298,17 @@ def test_a_huge_learning_rate_stops_training(optimizer, mnist_splits):
                         optimizer=optimizer, device="cpu", progress=False)
 
 
-def test_fast_training_leaves_thread_and_denormal_settings_as_they_were(mnist_splits):
+@pytest.mark.parametrize("fast", [False, True])
+def test_training_leaves_thread_and_denormal_settings_as_they_were(fast, mnist_splits):
     threads = torch.get_num_threads()
-    torch_mlp.train(torch_mlp.SeedSequential(), sliced(mnist_splits, 100, 100), 1, 20, 1e-3,
-                    device="cpu", progress=False, fast=True)
+    seen = []
+    model = torch_mlp.SeedSequential()
+    model.register_forward_hook(lambda *args: seen.append(torch.get_num_threads()))
+    torch_mlp.train(model, sliced(mnist_splits, 100, 100), 1, 20, 1e-3, device="cpu",
+                    progress=False, fast=fast)
     assert torch.get_num_threads() == threads
     assert not torch_mlp.denormals_flushed()
+    assert seen and set(seen) == {1}  # autograd steps and validation ran on one thread
 
 
 def test_same_seed_same_metrics_different_seed_different(mnist_splits):

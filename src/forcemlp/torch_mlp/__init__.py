@@ -27,6 +27,7 @@ from .models import (
     evaluate,
     make_optimizer,
     model_for,
+    one_torch_thread,
     predict_log_probabilities,
     select_device,
     trained_weights,
@@ -38,6 +39,6 @@ __all__ = [
     "ACTIVATION_FUNCTIONS", "ACTIVATION_MODULES", "EVAL_CHUNK", "FunctionalMLP", "SeedFunctional",
     "SeedSequential", "SeedStyleMNIST", "SequentialMLP", "build_mlp", "denormals_flushed",
     "epoch_order", "evaluate", "fast_path_layers", "fused_adam_step", "make_optimizer",
-    "model_for", "predict_log_probabilities", "seed_style_loaders", "select_device", "train",
+    "model_for", "one_torch_thread", "predict_log_probabilities", "seed_style_loaders", "select_device", "train",
     "train_epoch", "train_run", "train_seed_style", "trained_weights", "trainer_path",
 ]

@@ -14,9 +14,9 @@ ending in LogSoftmax, trained with Adam on the CPU:
    one call of ``torch._fused_adam_``, the kernel behind ``torch.optim.Adam(fused=True)``,
    whatever the number of layers (``tests/test_torch_mlp.py`` holds that private call to
    ``torch.optim.Adam`` step for step, so a torch upgrade that changes it fails loudly);
-3. denormal floats are flushed to zero and torch uses one thread during the loop: Adam's
-   first moment of rarely lit pixels decays into the denormal range, where arithmetic is
-   ~100x slower, and tiny matrix products lose more to thread hand-offs than they gain.
+3. denormal floats are flushed to zero during the loop (and torch uses one thread, as the
+   autograd trainer does): Adam's first moment of rarely lit pixels decays into the denormal
+   range, where arithmetic is ~100x slower.
 
 The result follows autograd + ``torch.optim.Adam`` to float32 rounding, not bit for bit
 (different summation orders, flushed denormals); the default trainer is autograd, and the
@@ -35,7 +35,7 @@ from torch import nn
 from ..data import Split
 from ..errors import ForceMLPError
 from ..training import CHECK_EVERY_STEPS, EpochRecorder
-from .models import SequentialMLP
+from .models import SequentialMLP, one_torch_thread
 
 NOT_ELIGIBLE = (
     "the fast path trains a plain stack of Linear layers with relu, leaky_relu, sigmoid or tanh"
@@ -288,11 +288,10 @@ def denormals_flushed() -> bool:
 @contextmanager
 def cpu_loop_settings() -> Iterator[None]:
     """One torch thread and denormals flushed to zero while training; restored afterwards."""
-    threads, flushed = torch.get_num_threads(), denormals_flushed()
-    torch.set_num_threads(1)
+    flushed = denormals_flushed()
     torch.set_flush_denormal(True)
     try:
-        yield
+        with one_torch_thread():
+            yield
     finally:
-        torch.set_num_threads(threads)
         torch.set_flush_denormal(flushed)

@@ -10,7 +10,8 @@ same initial weights and they compute the same function.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -168,6 +169,23 @@ def select_device(name: str = "auto") -> torch.device:
     if name == "auto":
         name = "cuda" if cuda_available else "cpu"
     return torch.device(name)
+
+
+@contextmanager
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one CPU thread inside the block, as it was afterwards.
+
+    The MLPs here multiply small matrices, where handing work between threads costs more than
+    it saves; on a machine busy with other work a second thread waits for a free core at every
+    operation (measured: 40x slower per step). Results can differ in the last bits between
+    thread counts, so a loop written to match ``train`` bit for bit runs on one thread too.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def make_optimizer(

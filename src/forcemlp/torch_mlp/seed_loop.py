@@ -24,7 +24,7 @@ from tqdm.std import tqdm  # not tqdm.auto: see train_seed_style
 from ..data import Splits
 from ..history import EpochMetrics, History
 from ..training import diverged, divergence_limit
-from .models import select_device
+from .models import one_torch_thread, select_device
 from .trainer import check_training_arguments
 
 
@@ -95,52 +95,54 @@ def train_seed_style(
     Fixed: averages divide by the samples seen (not batches x batch size), the training
     loader is shuffled, and the val phase computes no gradients.
 
-    The progress bar is ``tqdm.std``'s: ``tqdm.auto``'s calls ``iter()`` on the loader when it
-    is created, which draws one more number from a seeded loader's generator every epoch and
-    so changes its shuffling.
+    It runs torch on one CPU thread, as ``train`` does, so the benchmark compares
+    pipelines rather than thread settings. The progress bar is ``tqdm.std``'s: ``tqdm.auto``'s
+    calls ``iter()`` on the loader when it is created, which draws one more number from a
+    seeded loader's generator every epoch and so changes its shuffling.
     """
     check_training_arguments(splits, epochs, batch_size, learning_rate, "adam")
     torch_device = select_device(device)
-    torch.manual_seed(seed)
-    model.to(torch_device)
-    loaders = seed_style_loaders(splits, batch_size, seed)
-    criterion = nn.NLLLoss()
-    optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    history = History(framework="torch-seed-style")
-    best_accuracy, best_weights = -1.0, None
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        phase_results = {}
-        for phase in ("train", "val"):
-            model.train(phase == "train")
-            running_loss, running_corrects, seen = 0.0, 0, 0
-            batches = tqdm(loaders[phase], desc=f"epoch {epoch}/{epochs} {phase}",
-                           disable=not progress, leave=False)
-            for step, (images, labels) in enumerate(batches, start=1):
-                images, labels = images.to(torch_device), labels.to(torch_device)
-                optimizer.zero_grad()
-                with torch.set_grad_enabled(phase == "train"):
-                    output = model(images)
-                    loss = criterion(output, labels)
-                    _, predictions = torch.max(output, 1)
-                    if phase == "train":
-                        loss.backward()
-                        optimizer.step()
-                running_loss += loss.item() * images.size(0)
-                running_corrects += torch.sum(predictions == labels.data).item()
-                seen += images.size(0)
-                if not running_loss / seen <= divergence_limit():  # the shared rule; nan too
-                    raise diverged(running_loss / seen, f"by epoch {epoch} step {step}",
-                                   learning_rate)
-            phase_results[phase] = (running_loss / seen, running_corrects / seen)
-        (train_loss, train_accuracy), (val_loss, val_accuracy) = phase_results.values()
-        history.append(EpochMetrics(epoch, train_loss, train_accuracy, val_loss, val_accuracy,
-                                    time.perf_counter() - start))
-        if progress:
-            tqdm.write(f"epoch {epoch}/{epochs}: loss {train_loss:.4f} acc {train_accuracy:.4f}"
-                       f" val_loss {val_loss:.4f} val_acc {val_accuracy:.4f}")
-        if val_accuracy > best_accuracy:
-            best_accuracy, history.best_epoch = val_accuracy, epoch
-            best_weights = copy.deepcopy(model.state_dict())
-    model.load_state_dict(best_weights)
-    return history
+    with one_torch_thread():
+        torch.manual_seed(seed)
+        model.to(torch_device)
+        loaders = seed_style_loaders(splits, batch_size, seed)
+        criterion = nn.NLLLoss()
+        optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
+        history = History(framework="torch-seed-style")
+        best_accuracy, best_weights = -1.0, None
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            phase_results = {}
+            for phase in ("train", "val"):
+                model.train(phase == "train")
+                running_loss, running_corrects, seen = 0.0, 0, 0
+                batches = tqdm(loaders[phase], desc=f"epoch {epoch}/{epochs} {phase}",
+                               disable=not progress, leave=False)
+                for step, (images, labels) in enumerate(batches, start=1):
+                    images, labels = images.to(torch_device), labels.to(torch_device)
+                    optimizer.zero_grad()
+                    with torch.set_grad_enabled(phase == "train"):
+                        output = model(images)
+                        loss = criterion(output, labels)
+                        _, predictions = torch.max(output, 1)
+                        if phase == "train":
+                            loss.backward()
+                            optimizer.step()
+                    running_loss += loss.item() * images.size(0)
+                    running_corrects += torch.sum(predictions == labels.data).item()
+                    seen += images.size(0)
+                    if not running_loss / seen <= divergence_limit():  # the shared rule; nan too
+                        raise diverged(running_loss / seen, f"by epoch {epoch} step {step}",
+                                       learning_rate)
+                phase_results[phase] = (running_loss / seen, running_corrects / seen)
+            (train_loss, train_accuracy), (val_loss, val_accuracy) = phase_results.values()
+            history.append(EpochMetrics(epoch, train_loss, train_accuracy, val_loss, val_accuracy,
+                                        time.perf_counter() - start))
+            if progress:
+                tqdm.write(f"epoch {epoch}/{epochs}: loss {train_loss:.4f} acc {train_accuracy:.4f}"
+                           f" val_loss {val_loss:.4f} val_acc {val_accuracy:.4f}")
+            if val_accuracy > best_accuracy:
+                best_accuracy, history.best_epoch = val_accuracy, epoch
+                best_weights = copy.deepcopy(model.state_dict())
+        model.load_state_dict(best_weights)
+        return history

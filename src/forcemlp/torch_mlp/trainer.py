@@ -6,8 +6,10 @@
 :func:`train_epoch` is the canonical autograd loop (zero_grad, forward, loss, backward, step
 with ``torch.optim``). Each epoch shuffles with :func:`epoch_order`, which draws from the seeded
 generator exactly what ``DataLoader(dataset, batch_size, shuffle=True, generator=g)`` draws,
-so a reader's own DataLoader loop with the same seed gives bit-identical weights and metrics.
-``train(..., fast=True)`` takes the NumPy fast path instead (:mod:`.fast_path`).
+so a reader's own DataLoader loop with the same seed gives bit-identical weights and metrics
+(on the CPU, run it with ``torch.set_num_threads(1)``: the trainer uses one thread, see
+:func:`.models.one_torch_thread`). ``train(..., fast=True)`` takes the NumPy fast path instead
+(:mod:`.fast_path`).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from .models import (
     log_probabilities_of,
     make_optimizer,
     model_for,
+    one_torch_thread,
     select_device,
     trained_weights,
 )
@@ -133,7 +136,8 @@ def train(
     (earliest on ties) are put back at the end and ``History.best_epoch`` names that epoch.
     ``seed`` fixes the shuffling (:func:`epoch_order`) and, through ``torch.manual_seed``,
     dropout. A diverging loss stops training with a ``ForceMLPError``; ``lr_schedule`` sets
-    every step's rate (``config.learning_rate_at``, through ``LambdaLR``).
+    every step's rate (``config.learning_rate_at``, through ``LambdaLR``). On the CPU torch
+    runs on one thread meanwhile (:func:`.models.one_torch_thread`).
     """
     check_training_arguments(splits, epochs, batch_size, learning_rate, optimizer)
     total_steps = epochs * math.ceil(len(splits.train) / batch_size)
@@ -149,7 +153,7 @@ def train(
     else:
         epochs_runner = _AutogradEpochs(model, splits, optimizer, learning_rate, lr_schedule,
                                         total_steps, torch_device)
-        settings = nullcontext()
+        settings = one_torch_thread() if torch_device.type == "cpu" else nullcontext()
     val_features = torch.from_numpy(splits.val.features).to(torch_device)
     val_labels = torch.from_numpy(splits.val.labels).to(torch_device)
     generator = torch.Generator().manual_seed(seed)
