@@ -106,16 +106,21 @@ def gzip_members(first: bytes, repeated: bytes, times: int) -> bytes:
 
 
 def peak_memory_of_loading(folder: Path) -> tuple[int, str]:
-    """Load the dataset in ``folder`` in a fresh process: (peak resident MB, its stderr)."""
+    """Load the dataset in ``folder`` in a fresh process: (peak resident MB, its stderr).
+
+    The peak is the process's own high-water mark (VmHWM); ``ru_maxrss`` would also count
+    the pytest process it was forked from.
+    """
     code = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from forcemlp import data\n"
         "from forcemlp.errors import ForceMLPError\n"
         "try:\n"
         f"    data.load('mnist', {str(folder)!r})\n"
         "except ForceMLPError as error:\n"
         "    print(error, file=sys.stderr)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1)) // 1024)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300, check=True)
