@@ -1,14 +1,16 @@
 """A drawing made MNIST-style, real digits traced as strokes, and exported weights read back."""
-import dataclasses
 import json
 
 import numpy as np
 import pytest
 import torch
 
-from forcemlp import model_export, torch_mlp
+from forcemlp import model_export
+from forcemlp.config import TrainConfig
 from forcemlp.digit_drawing import BOX_SIDE, digit_strokes, mnist_style, render_strokes
 from forcemlp.errors import ForceMLPError
+from forcemlp.runner import run
+from forcemlp.weights import LayerWeights, log_probabilities
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -16,16 +18,18 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
     return (rows * image).sum() / image.sum(), (columns * image).sum() / image.sum()
 
 
+SEED_SLICE = TrainConfig(framework="torch", hidden_sizes=(16,), train_size=20_000, epochs=3)
+
+
+def probabilities(layers, features) -> np.ndarray:
+    return np.exp(log_probabilities(layers, "relu", features))
+
+
 @pytest.fixture(scope="module")
-def seed_layers(mnist_splits):
-    """The article's 784-16-10 network, trained briefly on 20,000 real digits: [(W, b), ...]."""
-    torch.manual_seed(0)
-    model = torch_mlp.SeedSequential()
-    splits = dataclasses.replace(mnist_splits, train=mnist_splits.train.head(20_000))
-    torch_mlp.train(model, splits, epochs=3, batch_size=20, learning_rate=1e-3, device="cpu",
-                    progress=False)
-    linears = [module for module in model.modules() if isinstance(module, torch.nn.Linear)]
-    return model, [(layer.weight.detach().numpy(), layer.bias.detach().numpy()) for layer in linears]
+def seed_layers():
+    """The article's 784-16-10 network, trained briefly on 20,000 real digits, and its layers."""
+    layers = run(SEED_SLICE, cache=False).weights
+    return model_export.trained_torch_model(SEED_SLICE, layers), layers
 
 
 def test_blank_canvas_gives_no_image():
@@ -51,8 +55,8 @@ def test_an_mnist_digit_blown_up_is_read_as_before(mnist_splits, seed_layers):
     _, layers = seed_layers
     digits = mnist_splits.test.images[:200] / 255.0
     again = np.array([mnist_style(np.kron(digit, np.ones((10, 10)))).ravel() for digit in digits])
-    before = model_export.probabilities(layers, digits.reshape(200, -1)).argmax(axis=1)
-    after = model_export.probabilities(layers, again).argmax(axis=1)
+    before = probabilities(layers, digits.reshape(200, -1)).argmax(axis=1)
+    after = probabilities(layers, again).argmax(axis=1)
     assert np.mean(before == after) >= 0.95  # the same digit, up to a sub-pixel shift
 
 
@@ -60,7 +64,7 @@ def test_real_digits_traced_as_strokes_are_read_as_their_labels(mnist_splits, se
     _, layers = seed_layers
     images, labels = mnist_splits.test.images[:48], mnist_splits.test.labels[:48]
     drawn = np.array([mnist_style(render_strokes(digit_strokes(image))).ravel() for image in images])
-    predictions = model_export.probabilities(layers, drawn).argmax(axis=1)
+    predictions = probabilities(layers, drawn).argmax(axis=1)
     assert np.mean(predictions == labels) >= 0.9  # measured 0.94 with this model
 
 
@@ -79,17 +83,18 @@ def test_strokes_follow_the_digit(mnist_splits):
 def test_float_encodings_round_trip(seed_layers, encoding, tolerance):
     _, layers = seed_layers
     exported = json.loads(json.dumps(model_export.export_layers(layers, "seed", encoding)))
-    for (weight, bias), (read_weight, read_bias) in zip(layers, model_export.decode_layers(exported)):
-        np.testing.assert_allclose(read_weight, weight, rtol=tolerance, atol=1e-7 * (tolerance > 0))
-        np.testing.assert_array_equal(read_bias, bias)
+    for layer, read in zip(layers, model_export.decode_layers(exported)):
+        np.testing.assert_allclose(read.weight, layer.weight, rtol=tolerance,
+                                   atol=1e-7 * (tolerance > 0))
+        np.testing.assert_array_equal(read.bias, layer.bias)
 
 
 def test_int8_rows_err_by_at_most_half_a_step(seed_layers):
     _, layers = seed_layers
     exported = model_export.export_layers(layers, "seed", "int8")
-    for (weight, _), (read_weight, _) in zip(layers, model_export.decode_layers(exported)):
-        steps = np.abs(weight).max(axis=1, keepdims=True) / 127
-        assert np.all(np.abs(read_weight - weight) <= steps * (0.5 + 1e-5))
+    for layer, read in zip(layers, model_export.decode_layers(exported)):
+        steps = np.abs(layer.weight).max(axis=1, keepdims=True) / 127
+        assert np.all(np.abs(read.weight - layer.weight) <= steps * (0.5 + 1e-5))
     float_size = model_export.exported_bytes(model_export.export_layers(layers, "seed"))
     assert model_export.exported_bytes(exported) < 0.3 * float_size
 
@@ -99,56 +104,59 @@ def test_exported_forward_pass_equals_torch(mnist_splits, seed_layers):
     features = mnist_splits.test.features[:500]
     with torch.no_grad():
         expected = model(torch.from_numpy(features)).exp().double().numpy()
-    got = model_export.probabilities(model_export.decode_layers(
+    got = probabilities(model_export.decode_layers(
         model_export.export_layers(layers, "seed", "float32")), features)
     assert np.abs(got - expected).max() < 1e-5
 
 
-@pytest.mark.parametrize("layers, message", [
-    ([], "no layers"),
-    ([(np.zeros((16, 784)), np.zeros(10))], "do not fit"),
-    ([(np.zeros((16, 784)), np.zeros(16)), (np.zeros((10, 15)), np.zeros(10))], "in order"),
+@pytest.mark.parametrize("pairs, message", [
+    ([], "do not make an MLP"),
+    ([(np.zeros((16, 784)), np.zeros(10))], "do not make an MLP"),
+    ([(np.zeros((16, 784)), np.zeros(16)), (np.zeros((10, 15)), np.zeros(10))], "do not make"),
     ([(np.full((2, 2), np.nan), np.zeros(2))], "NaN"),
 ])
-def test_bad_layers_raise_one_line(layers, message):
-    with pytest.raises(ForceMLPError, match=message):
+def test_bad_layers_raise_one_line(pairs, message):
+    layers = [LayerWeights(weight, bias) for weight, bias in pairs]
+    with pytest.raises(ForceMLPError, match=message) as error:
         model_export.export_layers(layers, "bad")
+    assert "\n" not in str(error.value)
 
 
 def test_bad_drawings_and_encodings_raise():
     with pytest.raises(ForceMLPError, match="ink values"):
         mnist_style(np.full((10, 10), 2.0))
     with pytest.raises(ForceMLPError, match="unknown encoding"):
-        model_export.export_layers([(np.zeros((2, 2)), np.zeros(2))], "x", "int4")
+        model_export.export_layers([LayerWeights(np.zeros((2, 2)), np.zeros(2))], "x", "int4")
     with pytest.raises(ForceMLPError, match="28×28"):
         digit_strokes(np.zeros((10, 10)))
 
 
 @pytest.fixture(scope="module")
-def quick_drawing():
-    """A draw widget holding a 784-16-10 network trained for one epoch on 2,000 digits."""
-    from forcemlp.config import TrainConfig
+def quick_drawing(tmp_path_factory):
+    """A draw widget holding a 784-16-10 network trained for one epoch on 2,000 digits, and
+    that network's layers read back from the run cache it was stored in."""
     from forcemlp.widgets.draw import draw_digit
 
     config = TrainConfig(framework="torch", hidden_sizes=(16,), train_size=2000, epochs=1)
-    return config, draw_digit([config])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FORCEMLP_RUN_CACHE", str(tmp_path_factory.mktemp("runs")))
+        pad = draw_digit([config])
+        return config, pad, model_export.trained_layers(config)
 
 
-def test_draw_widget_carries_the_exported_network(quick_drawing):
-    config, pad = quick_drawing
+def test_draw_widget_carries_the_trained_network(quick_drawing):
+    _, pad, layers = quick_drawing
     (exported,) = pad.models
     assert exported["name"] == "PyTorch 784-16-10"
-    layers = model_export.decode_layers(exported)
-    expected = model_export.trained_layers(config)
-    for (weight, bias), (stored_weight, stored_bias) in zip(layers, expected):
-        np.testing.assert_array_equal(weight, stored_weight)
-        np.testing.assert_array_equal(bias, stored_bias)
+    for layer, read in zip(layers, model_export.decode_layers(exported), strict=True):
+        np.testing.assert_array_equal(read.weight, layer.weight)
+        np.testing.assert_array_equal(read.bias, layer.bias)
     json.dumps(pad.get_state())
     assert "digits.js" in pad._esm  # bundled in: an anywidget cannot import files
 
 
 def test_the_drawn_image_reaches_python(quick_drawing, mnist_splits):
-    _, pad = quick_drawing
+    _, pad, _ = quick_drawing
     assert pad.image_array is None  # nothing drawn yet
     pad.image = (mnist_splits.test.images[0].ravel() / 255).tolist()  # as the page sends it
     assert pad.image_array.shape == (28, 28)
@@ -159,7 +167,7 @@ def test_the_drawn_image_reaches_python(quick_drawing, mnist_splits):
 def test_draw_widget_refuses_bad_settings(quick_drawing):
     from forcemlp.widgets.draw import DigitDrawing, draw_digit
 
-    config, pad = quick_drawing
+    config, pad, _ = quick_drawing
     with pytest.raises(ForceMLPError, match="model_index"):
         pad.model_index = 3
     with pytest.raises(ForceMLPError, match="pen_width"):
