@@ -9,13 +9,7 @@ from forcemlp.activations import torch_function
 from forcemlp.errors import ForceMLPError
 from forcemlp.optimizers import make_optimizer
 from forcemlp.toy_data import make_dataset
-from forcemlp.toy_mlp import (
-    PLAYGROUND_OPTIMIZERS,
-    l2_penalty,
-    toy_network,
-    train_toy,
-    training_step,
-)
+from forcemlp.toy_mlp import PLAYGROUND_OPTIMIZERS, toy_network, train_toy, training_step
 
 TORCH_OPTIMIZERS = {
     "sgd": lambda parameters, rate: torch.optim.SGD(parameters, lr=rate),
@@ -52,7 +46,7 @@ def test_steps_equal_torch_with_l2_in_the_loss(optimizer, activation):
         for ours, theirs in zip(model.weights + model.biases, weights + biases):
             np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=0, atol=1e-12)
     after = 0.5 * l2 * sum(float((weight.detach() ** 2).sum()) for weight in weights)
-    assert l2_penalty(model, l2) == pytest.approx(after, rel=1e-12)
+    assert model.l2_penalty(l2) == pytest.approx(after, rel=1e-12)
 
 
 def test_xor_needs_a_non_linearity():
@@ -68,7 +62,7 @@ def test_l2_shrinks_the_weights():
     data = make_dataset("circle", noise=0.5, seed=1)
     free = train_toy(data, hidden_sizes=(8, 8), steps=400, l2=0.0)
     held = train_toy(data, hidden_sizes=(8, 8), steps=400, l2=0.1)
-    assert l2_penalty(held.model, 1.0) < 0.5 * l2_penalty(free.model, 1.0)
+    assert held.model.l2_penalty(1.0) < 0.5 * free.model.l2_penalty(1.0)
 
 
 def test_a_huge_learning_rate_is_reported_as_divergence():

@@ -8,8 +8,9 @@
 The playground widget trains the same network in the reader's browser (playground_mlp.js);
 the browser test holds one of its steps to :func:`training_step` on the same weights and
 batch. The network is :class:`forcemlp.numpy_mlp.NumpyMLP` with two inputs and two classes;
-L2 regularisation adds λ/2 Σ W² to the loss (weights, not biases), so λ W to each weight's
-gradient, before the optimizer of :mod:`forcemlp.optimizers` takes its step.
+L2 regularisation adds λ/2 Σ W² to the loss (weights, not biases; ``NumpyMLP.backward(...,
+l2)``), so λ W to each weight's gradient, before the optimizer of :mod:`forcemlp.optimizers`
+takes its step.
 """
 from __future__ import annotations
 
@@ -65,11 +66,6 @@ def check_l2(l2: float) -> None:
         raise ForceMLPError(f"l2 must be a number >= 0, got {l2!r}.")
 
 
-def l2_penalty(model: NumpyMLP, l2: float) -> float:
-    """λ/2 Σ_l Σ W_l²: what L2 adds to the loss."""
-    return 0.5 * l2 * sum(float(np.sum(weight * weight)) for weight in model.weights)
-
-
 def training_step(
     model: NumpyMLP, optimizer: Optimizer, points: np.ndarray, labels: np.ndarray, l2: float = 0.0
 ) -> float:
@@ -79,9 +75,7 @@ def training_step(
     """
     forward = model.forward(points)
     loss = model.loss(forward, labels)
-    gradients = model.backward(forward, labels)
-    for weight, gradient in zip(model.weights, gradients.weights):
-        gradient += l2 * weight
+    gradients = model.backward(forward, labels, l2)
     model.parameters[...] = optimizer.step(model.parameters, gradients.vector)
     return loss
 

@@ -6,7 +6,7 @@
 // train_loss, test_loss. The root element carries data-step, data-train-loss, data-test-loss,
 // data-frames (boundary redraws so far) and data-diverged for scripts and tests.
 
-import { makeDataset, PLANE_RADIUS } from "./toy_data.js";
+import { makeDataset, DATASET_NAMES, PLANE_RADIUS } from "./toy_data.js";
 import { createNetwork, crossEntropy, trainingStep } from "./playground_mlp.js";
 import { forward } from "./mlp.js";
 import { makeOptimizer } from "./optimizers.js";
@@ -15,7 +15,6 @@ import { element, sync, guarded, slider, crispCanvas, Axes, FONT } from "./widge
 
 const OPTIMIZERS = { sgd: "gd", momentum: "momentum", adam: "adam" };
 const ACTIVATIONS = ["relu", "tanh", "sigmoid", "linear", "leaky_relu"];
-const DATASETS = ["gaussians", "circle", "xor", "spiral"];
 const L2_VALUES = [0, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3];
 const MAX_LAYERS = 4;
 const MAX_WIDTH = 8;
@@ -338,7 +337,7 @@ function render({ model, el }) {
   const controls = element("div", { style: { display: "flex", flexWrap: "wrap", gap: "6px 16px",
                                              alignItems: "center", marginBottom: "8px" } },
     playButton, stepButton, resetButton,
-    select("data", DATASETS.map((name) => [name, name]), settings.dataset,
+    select("data", DATASET_NAMES.map((name) => [name, name]), settings.dataset,
            (value) => setSetting("dataset", value)),
     slider("points", { min: 20, max: 500, step: 10, value: settings.points,
                        onInput: (value) => setSetting("points", value) }),

@@ -13,7 +13,7 @@
 
 import { initialNetwork, forward, loss, backward } from "./mlp.js";
 
-export function parameterCount(layerSizes) {
+function parameterCount(layerSizes) {
   let count = 0;
   for (let layer = 1; layer < layerSizes.length; layer++) {
     count += (layerSizes[layer - 1] + 1) * layerSizes[layer];
@@ -52,13 +52,6 @@ export function createNetwork(layerSizes, activation, seed = 0, parameters = nul
 // Mean cross-entropy of the network on `count` points given flat [x0, y0, x1, y1, ...].
 export function crossEntropy(network, points, labels) {
   return loss(network, forward(network, points, labels.length), labels);
-}
-
-// λ/2 Σ_l Σ W_l²: the penalty L2 adds to the loss.
-export function l2Penalty(network, l2) {
-  let total = 0;
-  for (const weight of network.weights) for (const value of weight) total += value * value;
-  return 0.5 * l2 * total;
 }
 
 // One step on one batch: forward, backward, + λ W, the optimizer's update. Returns the batch's
