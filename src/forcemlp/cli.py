@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train an MLP and evaluate it on the test set")
     train.add_argument("--framework", default="torch",
-                       help="torch, keras, numpy or tensorflow (the GradientTape loop)")
+                       help="torch, keras, numpy, tensorflow (the GradientTape loop) or fastai")
     train.add_argument("--style", default="sequential", help="sequential or functional")
     train.add_argument("--hidden", type=int, nargs="*", default=[16], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 784 16")

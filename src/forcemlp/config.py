@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from .errors import ForceMLPError
 
-FRAMEWORKS = ("torch", "keras", "numpy", "tensorflow")
+FRAMEWORKS = ("torch", "keras", "numpy", "tensorflow", "fastai")
 STYLES = ("sequential", "functional")
 OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")

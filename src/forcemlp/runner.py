@@ -24,6 +24,7 @@ TRAINERS = {
     "keras": "forcemlp.keras_mlp",
     "numpy": "forcemlp.numpy_mlp",
     "tensorflow": "forcemlp.tf_lowlevel",
+    "fastai": "forcemlp.fastai_mlp",
 }
 
 
