@@ -205,3 +205,20 @@ def test_the_cli_refuses_what_fastai_does_not_offer(capsys):
 
 def test_nothing_was_written_into_the_working_folder():
     assert not (os.path.exists("models") and os.listdir("models"))
+
+
+def test_a_lesson_fitting_by_hand_gets_what_forcemlp_train_gets(small_splits):
+    """The lesson calls learn.fit_one_cycle itself and files the result under the recipe's
+    config: that is honest only if train_run computes exactly the same run."""
+    config = TrainConfig(framework="fastai", epochs=2, batch_size=256, learning_rate=1e-2,
+                         train_size=TRAIN_SIZE)
+    by_hand = fastai_mlp.seeded_learner(small_splits, config)
+    by_hand.lr_find(num_it=20, show_plot=False)  # the lesson looks first; it must not matter
+    by_hand = fastai_mlp.seeded_learner(small_splits, config)
+    by_hand.fit(config.epochs, config.learning_rate)
+    lesson = fastai_mlp.run_result(config, by_hand, TRAIN_SIZE)
+    command = fastai_mlp.train_run(config, small_splits)
+    for mine, theirs in zip(lesson.history.epochs, command.history.epochs):
+        assert (mine.train_loss, mine.val_loss, mine.val_accuracy) == (
+            theirs.train_loss, theirs.val_loss, theirs.val_accuracy)
+    assert lesson.test.predictions.tolist() == command.test.predictions.tolist()

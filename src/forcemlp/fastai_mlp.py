@@ -27,8 +27,8 @@ import math
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -168,28 +168,42 @@ def optimizer_function(name: str) -> Callable:
 
 
 def learner(dls: DataLoaders, model: nn.Module, optimizer: str = "adam") -> Learner:
-    """A ``Learner`` for a model ending in LogSoftmax, reporting accuracy, with torch's Adam."""
-    learn = Learner(dls, model, loss_func=NLLLossFlat(), opt_func=optimizer_function(optimizer),
-                    metrics=accuracy, path=SCRATCH)
-    return learn
+    """A ``Learner`` for a model ending in LogSoftmax: accuracy as its metric, torch's Adam
+    settings, and two callbacks of ours: :class:`EpochHistory` and :class:`OneThreadOnCPU`."""
+    return Learner(dls, model, loss_func=NLLLossFlat(), opt_func=optimizer_function(optimizer),
+                   metrics=accuracy, path=SCRATCH, cbs=[EpochHistory(), OneThreadOnCPU()])
 
 
-class EpochRecorder(Callback):
-    """Writes each epoch into forcemlp's ``History`` and keeps the best validation weights.
+def seeded_learner(splits: Splits, config: TrainConfig) -> Learner:
+    """DataLoaders and lesson 6's model for ``config``, in one Learner; the same config gives
+    the same first weights and the same batches, in a lesson as in ``forcemlp train``."""
+    optimizer_function(config.optimizer)
+    set_seed(config.seed)
+    dls = dataloaders(splits, config.batch_size, config.device)
+    return learner(dls, model_for(config), config.optimizer)
 
-    Loss and accuracy are per-sample averages over the epoch (batch means weighted by batch
-    size); seconds run from the epoch's start to the end of its validation. A loss that stops
-    being finite cancels the fit, and ``fit`` turns that into a ForceMLPError.
+
+class EpochHistory(Callback):
+    """Writes each epoch of a fit into forcemlp's ``History`` and keeps the best weights.
+
+    After ``learn.fit(...)`` (or ``fit_one_cycle``) ``learn.epoch_history.history`` holds the
+    epochs: loss and accuracy are per-sample averages (batch means weighted by batch size),
+    seconds run from the epoch's start to the end of its validation. The weights of the best
+    validation accuracy are put back when the fit ends. A loss that stops being finite cancels
+    the fit and is kept in ``bad_loss`` (:func:`fit` raises it as a ForceMLPError). It sits
+    out ``lr_find``, whose loss is meant to blow up, and ``get_preds``, which fastai runs as a
+    fit of one validation epoch.
     """
 
-    order = 60  # after fastai's Recorder (50), before the progress bar's epoch line
+    order = 60  # after fastai's Recorder (50)
 
-    def __init__(self, history: History) -> None:
-        super().__init__()
-        self.history = history
-        self.best_accuracy = -math.inf
-        self.best_state: dict | None = None
-        self.bad_loss: str | None = None
+    def before_fit(self) -> None:
+        # get_preds and lr_find announce themselves as fits too: stay out of both.
+        self.run = not any(hasattr(self.learn, name) for name in ("lr_finder", "gather_preds"))
+        if self.run:
+            self.history = History(framework="fastai")
+            self.best_accuracy, self.best_state = -math.inf, None
+            self.bad_loss: str | None = None
 
     def before_epoch(self) -> None:
         self.started = time.perf_counter()
@@ -226,17 +240,18 @@ class EpochRecorder(Callback):
             self.learn.model.load_state_dict(self.best_state)
 
 
-@contextmanager
-def training_settings(learn: Learner, progress: bool) -> Iterator[None]:
-    """One torch thread on the CPU (see the module docstring); no bar or table unless asked."""
-    on_cpu = learn.dls.device is None or learn.dls.device.type == "cpu"
-    with _cpu_loop_settings() if on_cpu else nullcontext():
-        if progress:
-            yield
-            return
-        with learn.no_logging(), learn.removed_cbs(learn.cbs.filter(
-                lambda callback: isinstance(callback, ProgressCallback))):
-            yield
+class OneThreadOnCPU(Callback):
+    """One torch thread while fitting on the CPU (see the module docstring), restored after."""
+
+    def before_fit(self) -> None:
+        device = self.learn.dls.device
+        self.settings = _cpu_loop_settings() if device is None or device.type == "cpu" else None
+        if self.settings is not None:
+            self.settings.__enter__()
+
+    def after_fit(self) -> None:
+        if self.settings is not None:
+            self.settings.__exit__(None, None, None)
 
 
 def fit(
@@ -251,20 +266,20 @@ def fit(
     ``constant`` is ``learn.fit``; ``cosine`` shrinks the rate as ``config.learning_rate_at``
     does; ``one_cycle`` is ``learn.fit_one_cycle``: the rate climbs from lr/25 to lr over the
     first quarter of the steps and falls to lr/100,000, while Adam's β1 dips from 0.95 to 0.85
-    and back.
+    and back. ``progress=False`` hides fastai's bar and table.
     """
     check_training_numbers(epochs, 1, learning_rate)
     check_choice("learning-rate schedule", lr_schedule, LR_SCHEDULES)
-    history = History(framework="fastai")
-    recorder = EpochRecorder(history)
     runs = {
-        "constant": lambda: learn.fit(epochs, learning_rate, cbs=recorder),
-        "cosine": lambda: learn.fit(epochs, learning_rate, cbs=[
-            ParamScheduler({"lr": SchedCos(learning_rate, 0.0)}), recorder]),
-        "one_cycle": lambda: learn.fit_one_cycle(epochs, learning_rate, cbs=recorder),
+        "constant": lambda: learn.fit(epochs, learning_rate),
+        "cosine": lambda: learn.fit(epochs, learning_rate, cbs=ParamScheduler(
+            {"lr": SchedCos(learning_rate, 0.0)})),
+        "one_cycle": lambda: learn.fit_one_cycle(epochs, learning_rate),
     }
+    quiet = learn.removed_cbs(learn.cbs.filter(lambda cb: isinstance(cb, ProgressCallback)))
+    recorder = learn.epoch_history
     try:
-        with training_settings(learn, progress):
+        with nullcontext() if progress else quiet, nullcontext() if progress else learn.no_logging():
             runs[lr_schedule]()
     except RuntimeError as error:  # fastai's Adam scales the rate by 1/(1-β1) in float32
         if "overflow" not in str(error):
@@ -275,7 +290,7 @@ def fit(
             f"training diverged: the loss {recorder.bad_loss}; lower the learning rate"
             f" (it was {learning_rate:g})."
         )
-    return history
+    return recorder.history
 
 
 def evaluate(learn: Learner, loader: int = TEST_LOADER) -> Evaluation:
@@ -285,17 +300,19 @@ def evaluate(learn: Learner, loader: int = TEST_LOADER) -> Evaluation:
     return evaluate_log_probabilities(log_probabilities.numpy(), labels.numpy())
 
 
+def run_result(config: TrainConfig, learn: Learner, train_count: int) -> RunResult:
+    """The shared record of a fit that ``learn`` has just finished, tested on the 8,000."""
+    history = learn.epoch_history.history
+    return RunResult.from_training(config.to_dict(), history, evaluate(learn), train_count)
+
+
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
     """Build, train and test the model ``config`` describes, with fastai: what
     ``forcemlp train --framework fastai`` runs."""
     check_choice("learning-rate schedule", config.lr_schedule, LR_SCHEDULES)
-    optimizer_function(config.optimizer)
     if config.train_size is not None and config.train_size < len(splits.train):
         splits = Splits(splits.name, splits.train.head(config.train_size), splits.val,
                         splits.test, splits.class_names)
-    set_seed(config.seed)
-    dls = dataloaders(splits, config.batch_size, config.device)
-    learn = learner(dls, model_for(config), config.optimizer)
-    history = fit(learn, config.epochs, config.learning_rate, config.lr_schedule, progress)
-    test = evaluate(learn)
-    return RunResult.from_training(config.to_dict(), history, test, len(splits.train))
+    learn = seeded_learner(splits, config)
+    fit(learn, config.epochs, config.learning_rate, config.lr_schedule, progress)
+    return run_result(config, learn, len(splits.train))
