@@ -222,3 +222,10 @@ def test_a_lesson_fitting_by_hand_gets_what_forcemlp_train_gets(small_splits):
         assert (mine.train_loss, mine.val_loss, mine.val_accuracy) == (
             theirs.train_loss, theirs.val_loss, theirs.val_accuracy)
     assert lesson.test.predictions.tolist() == command.test.predictions.tolist()
+
+
+def test_one_cycle_is_fastai_only():
+    with pytest.raises(ForceMLPError, match="'one_cycle' is fastai's fit_one_cycle"):
+        TrainConfig(framework="keras", lr_schedule="one_cycle")
+    with pytest.raises(ForceMLPError, match="unknown learning-rate schedule 'one_cycle'"):
+        learning_rate_at(1e-3, "one_cycle", 0, 10)

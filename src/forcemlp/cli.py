@@ -48,7 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only the first N training images (quick runs)")
     train.add_argument("--dropout", type=float, default=0.0)
     train.add_argument("--lr-schedule", default="constant",
-                       help="constant, or cosine (shrinks the rate towards 0 by the last step)")
+                       help="constant, cosine (shrinks the rate towards 0 by the last step),"
+                       " or one_cycle (fastai's fit_one_cycle, framework fastai only)")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 

@@ -14,7 +14,8 @@ OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adad
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEVICES = ("auto", "cpu", "cuda")
 T = TypeVar("T")
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "one_cycle")
+PER_STEP_SCHEDULES = ("constant", "cosine")  # what learning_rate_at computes
 
 
 def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
@@ -50,7 +51,8 @@ class TrainConfig:
 
     The defaults are the seed article's PyTorch model: 784-16-10, ReLU, Adam 1e-3, batch 20,
     5 epochs. ``train_size`` keeps the first N training images, for quick runs.
-    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`.
+    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`;
+    ``"one_cycle"`` is fastai's ``fit_one_cycle`` (framework fastai only).
     """
 
     framework: str = "torch"
@@ -86,6 +88,11 @@ class TrainConfig:
             raise ForceMLPError(f"train_size must be positive, got {self.train_size!r}.")
         if not 0.0 <= self.dropout < 1.0:
             raise ForceMLPError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
+        if self.lr_schedule == "one_cycle" and self.framework != "fastai":
+            raise ForceMLPError(
+                "learning-rate schedule 'one_cycle' is fastai's fit_one_cycle: use framework"
+                " fastai, or schedule constant or cosine."
+            )
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
@@ -102,7 +109,7 @@ def learning_rate_at(
     from the full rate at the first step towards zero at the last, so the final epochs take
     small, careful steps near the minimum (Keras' ``CosineDecay`` with ``alpha=0``).
     """
-    check_choice("learning-rate schedule", schedule, LR_SCHEDULES)
+    check_choice("learning-rate schedule", schedule, PER_STEP_SCHEDULES)
     if schedule == "constant":
         return learning_rate
     return learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))

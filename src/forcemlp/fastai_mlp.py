@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import TrainConfig, check_choice, check_training_numbers
+from .config import LR_SCHEDULES, TrainConfig, check_choice, check_training_numbers
 from .data import Splits
 from .errors import ForceMLPError
 from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
@@ -68,7 +68,6 @@ OPTIMIZERS: dict[str, Callable] = {
     "momentum": partial(SGD, mom=0.9, wd=0.0),
     "rmsprop": partial(RMSProp, sqr_mom=0.99, eps=1e-8, wd=0.0),
 }
-LR_SCHEDULES = ("constant", "cosine", "one_cycle")
 TEST_LOADER = 2  # dls[0] trains, dls[1] validates, dls[2] holds the 8,000 test images
 SCRATCH = Path(tempfile.gettempdir()) / "forcemlp-fastai"  # where lr_find parks the weights
 
@@ -309,7 +308,6 @@ def run_result(config: TrainConfig, learn: Learner, train_count: int) -> RunResu
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
     """Build, train and test the model ``config`` describes, with fastai: what
     ``forcemlp train --framework fastai`` runs."""
-    check_choice("learning-rate schedule", config.lr_schedule, LR_SCHEDULES)
     if config.train_size is not None and config.train_size < len(splits.train):
         splits = Splits(splits.name, splits.train.head(config.train_size), splits.val,
                         splits.test, splits.class_names)
