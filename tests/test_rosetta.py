@@ -137,9 +137,12 @@ def code_blocks_by_tab(page_html: str) -> list[tuple[str, str]]:
 
 @pytest.mark.book
 def test_each_tab_shows_the_code_that_ran(built_book):
-    page = (built_book.html / "docs" / "rosetta.html").read_text()
-    pairs = code_blocks_by_tab(page)
-    titles = {title: name for name, title in rosetta.TITLES.items()}
-    assert sorted(label for label, _ in pairs) == sorted(titles)
-    for label, code in pairs:
-        assert code.rstrip() == inspect.getsource(rosetta.STEPS[titles[label]]).rstrip(), label
+    shown_functions = {
+        "docs/rosetta.html": {rosetta.TITLES[name]: step for name, step in rosetta.STEPS.items()},
+        "lessons/08_fastai.html": {"fastai": rosetta.fastai_step, "PyTorch": rosetta.torch_step},
+    }
+    for page, functions in shown_functions.items():
+        pairs = code_blocks_by_tab((built_book.html / page).read_text())
+        assert sorted(label for label, _ in pairs) == sorted(functions), page
+        for label, code in pairs:
+            assert code.rstrip() == inspect.getsource(functions[label]).rstrip(), (page, label)

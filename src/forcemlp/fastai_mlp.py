@@ -118,11 +118,13 @@ class WholeBatchLoader(TfmdDL):
         return tuple(items.tfms(rows) for items in self.dataset.tls)
 
 
-def dataloaders(splits: Splits, batch_size: int = 64, device: str = "auto") -> DataLoaders:
-    """fastai ``DataLoaders`` over forcemlp's splits: shuffled training batches, then the
+def dataloaders(
+    splits: Splits, batch_size: int = 64, device: str = "auto"
+) -> DataLoaders:
+    """fastai DataLoaders over forcemlp's splits: shuffled training batches, then the
     validation and the test images in order (``dls.train``, ``dls.valid``, ``dls[2]``).
 
-    Every training image is used each epoch (fastai would drop the last partial batch).
+    Every training image is used each epoch (fastai would drop the last short batch).
     Shuffling follows Python's ``random``: call ``fastai.torch_core.set_seed`` first.
     """
     parts = (splits.train, splits.val, splits.test)
@@ -167,10 +169,12 @@ def optimizer_function(name: str) -> Callable:
 
 
 def learner(dls: DataLoaders, model: nn.Module, optimizer: str = "adam") -> Learner:
-    """A ``Learner`` for a model ending in LogSoftmax: accuracy as its metric, torch's Adam
-    settings, and two callbacks of ours: :class:`EpochHistory` and :class:`OneThreadOnCPU`."""
-    return Learner(dls, model, loss_func=NLLLossFlat(), opt_func=optimizer_function(optimizer),
-                   metrics=accuracy, path=SCRATCH, cbs=[EpochHistory(), OneThreadOnCPU()])
+    """A Learner for a model ending in LogSoftmax: accuracy as its metric, torch's Adam
+    settings, and two callbacks of ours (EpochHistory and OneThreadOnCPU)."""
+    return Learner(
+        dls, model, loss_func=NLLLossFlat(), opt_func=optimizer_function(optimizer),
+        metrics=accuracy, path=SCRATCH, cbs=[EpochHistory(), OneThreadOnCPU()],
+    )
 
 
 def seeded_learner(splits: Splits, config: TrainConfig) -> Learner:

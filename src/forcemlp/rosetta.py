@@ -31,18 +31,18 @@ from .frameworks import import_keras, import_tensorflow, import_torch
 from .numpy_mlp import NumpyMLP
 from .optimizers import make_optimizer
 
-torch = import_torch()  # torch (and fastai, on torch) first: TensorFlow must come after them
+# torch and fastai (on torch) load here; TensorFlow only inside the two steps that need it,
+# always after torch, so that pages using PyTorch and fastai alone need not import it.
+torch = import_torch()
 # fastai_mlp quiets fastai's import-time warnings, so it must come before fastai.
 # isort: off
-from . import fastai_mlp, tf_lowlevel
+from . import fastai_mlp
 from .torch_mlp import SeedSequential
 from fastai.callback.core import Callback
 from fastai.data.core import DataLoaders
 from fastai.learner import Learner
 from fastai.optimizer import Adam
 # isort: on
-
-tf, keras = import_tensorflow(), import_keras()
 
 LEARNING_RATE = 1e-3
 NAMES = ("W", "b_h", "O", "b_o")  # lesson 2's names, in the order every framework stores them
@@ -122,9 +122,12 @@ def shared_weights(seed: int = 0) -> SharedWeights:
 
 
 # --- the five frameworks ---------------------------------------------------------------------
+# Shown in the book: each line fits its 88-character text column.
 
 
-def numpy_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE) -> Trace:
+def numpy_step(
+    digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE
+) -> Trace:
     """NumPy: lesson 2's equations, forward and backward by hand, in float64."""
     model = NumpyMLP((784, 16, 10), "relu")
     model.weights[0][...], model.biases[0][...] = start.W, start.b_h  # W is 16×784
@@ -136,13 +139,16 @@ def numpy_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNI
     model.parameters[...] = adam.step(model.parameters, gradients.vector)
     stages = (forward.pre_activations[0], forward.layer_inputs[1], forward.logits,
               forward.probabilities)
-    return make_trace("numpy", stages, loss, [*sum(zip(gradients.weights, gradients.biases), ())],
-                      [model.weights[0], model.biases[0], model.weights[1], model.biases[1]],
-                      model.weights[0].shape)
+    (dW, dO), (db_h, db_o) = gradients.weights, gradients.biases
+    (W, O), (b_h, b_o) = model.weights, model.biases
+    return make_trace("numpy", stages, loss, [dW, db_h, dO, db_o], [W, b_h, O, b_o],
+                      W.shape)
 
 
-def torch_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE) -> Trace:
-    """PyTorch: lesson 6's model; nn.Linear keeps W as (out, in), so no transposes."""
+def torch_step(
+    digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE
+) -> Trace:
+    """PyTorch: lesson 6's model; nn.Linear keeps W as (out, in): no transposes."""
     model = SeedSequential()  # Linear(784, 16), ReLU, Linear(16, 10), LogSoftmax
     hidden, relu, output, log_softmax = model.layers
     with torch.no_grad():
@@ -160,9 +166,12 @@ def torch_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNI
                       list(model.parameters()), hidden.weight.shape)
 
 
-def keras_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE) -> Trace:
-    """Keras: a Dense layer keeps its kernel as (in, out), 784×16: the transpose of W."""
-    pixels = keras.Input((784,))  # the functional API, with every stage as an output
+def keras_step(
+    digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE
+) -> Trace:
+    """Keras: a Dense layer keeps its kernel as (in, out), 784×16: W transposed."""
+    tf, keras = import_tensorflow(), import_keras()  # after torch: the safe order
+    pixels = keras.Input((784,))  # the functional API, every stage an output
     z_h = keras.layers.Dense(16)(pixels)
     h = keras.layers.ReLU()(z_h)
     z_o = keras.layers.Dense(10)(h)
@@ -171,22 +180,21 @@ def keras_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNI
     with tf.GradientTape() as tape:
         z_h, h, z_o, p = model(digit.features)
         loss = keras.losses.sparse_categorical_crossentropy(np.array([digit.label]), p)
-    variables = model.trainable_variables  # kernel (784, 16), bias, kernel (16, 10), bias
+    variables = model.trainable_variables  # kernel (784, 16), bias, kernel, bias
     gradients = tape.gradient(loss, variables)
-    keras.optimizers.Adam(learning_rate, epsilon=1e-8).apply_gradients(zip(gradients, variables))
-    kernel_gradient, b_h_gradient, output_gradient, b_o_gradient = gradients
-    kernel, b_h, output_kernel, b_o = model.get_weights()
-    return make_trace(
-        "keras", (z_h, h, z_o, p), loss,
-        [tf.transpose(kernel_gradient), b_h_gradient, tf.transpose(output_gradient), b_o_gradient],
-        [kernel.T, b_h, output_kernel.T, b_o], variables[0].shape,
-    )
+    adam = keras.optimizers.Adam(learning_rate, epsilon=1e-8)
+    adam.apply_gradients(zip(gradients, variables))
+    return make_trace("keras", (z_h, h, z_o, p), loss, untransposed(gradients),
+                      untransposed(variables), variables[0].shape)
 
 
 def tensorflow_step(
     digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE
 ) -> Trace:
-    """TensorFlow by hand (lesson 7): variables of shape (in, out), a tape, a hand-made Adam."""
+    """TensorFlow by hand (lesson 7): variables of shape (in, out), a tape, Adam."""
+    tf = import_tensorflow()  # after torch: the safe order
+    from forcemlp import tf_lowlevel
+
     model = tf_lowlevel.DenseMLP(hidden_sizes=(16,))
     model.set_weights([start.W.T, start.b_h, start.O.T, start.b_o])
     (kernel, output_kernel), (b_h, b_o) = model.weights, model.biases
@@ -195,35 +203,39 @@ def tensorflow_step(
         z_h = features @ kernel + b_h
         h = tf.nn.relu(z_h)
         z_o = h @ output_kernel + b_o
-        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label, logits=z_o)
-        loss = tf.reduce_mean(losses)
-    gradients = tape.gradient(loss, model.trainable_variables)
-    adam = tf_lowlevel.Adam(model.trainable_variables, learning_rate)
-    adam.apply_gradients(zip(gradients, model.trainable_variables))
-    kernel_gradient, b_h_gradient, output_gradient, b_o_gradient = gradients
-    return make_trace(
-        "tensorflow", (z_h, h, z_o, tf.nn.softmax(z_o)), loss,
-        [tf.transpose(kernel_gradient), b_h_gradient, tf.transpose(output_gradient), b_o_gradient],
-        [tf.transpose(kernel), b_h, tf.transpose(output_kernel), b_o], kernel.shape,
-    )
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label, logits=z_o))
+    variables = model.trainable_variables
+    gradients = tape.gradient(loss, variables)
+    adam = tf_lowlevel.Adam(variables, learning_rate)
+    adam.apply_gradients(zip(gradients, variables))
+    return make_trace("tensorflow", (z_h, h, z_o, tf.nn.softmax(z_o)), loss,
+                      untransposed(gradients), untransposed(variables), kernel.shape)
 
 
-def fastai_step(digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE) -> Trace:
-    """fastai: lesson 6's PyTorch model in a Learner; one batch of ``fit``, fastai's own Adam."""
+def fastai_step(
+    digit: Digit, start: SharedWeights, learning_rate: float = LEARNING_RATE
+) -> Trace:
+    """fastai: lesson 6's model in a Learner; one batch of fit, fastai's own Adam."""
     model = SeedSequential()
     with torch.no_grad():
         for parameter, value in zip(model.parameters(), start.as_list()):
             parameter.copy_(torch.from_numpy(value))
     one_digit = [(torch.from_numpy(digit.features[0]), torch.tensor(digit.label))]
     dls = DataLoaders.from_dsets(one_digit, one_digit, bs=1, device="cpu")
-    adam = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.0)  # torch's Adam settings
+    adam = partial(Adam, mom=0.9, sqr_mom=0.999, eps=1e-8, wd=0.0)  # torch's settings
     learn = Learner(dls, model, loss_func=fastai_mlp.NLLLossFlat(), opt_func=adam)
-    spy = StepSpy()  # a callback: reads the batch between backward and the Adam step
+    spy = StepSpy()  # a callback: reads the batch between backward and the step
     with learn.no_bar(), learn.no_logging():
         learn.fit(1, learning_rate, cbs=spy)
-    hidden = model.layers[0]
-    return make_trace("fastai", spy.stages, spy.batch_loss, spy.gradients, list(model.parameters()),
-                      hidden.weight.shape)
+    return make_trace("fastai", spy.stages, spy.batch_loss, spy.gradients,
+                      list(model.parameters()), model.layers[0].weight.shape)
+
+
+def untransposed(kernels_and_biases) -> list[np.ndarray]:
+    """Keras's and TensorFlow's (kernel, bias, kernel, bias) in PyTorch's layout."""
+    kernel, b_h, output_kernel, b_o = map(np.asarray, kernels_and_biases)
+    return [kernel.T, b_h, output_kernel.T, b_o]
 
 
 class StepSpy(Callback):
