@@ -503,14 +503,15 @@ def test_optimizer_explorer_computes_in_the_page(browser, site_url):
     assert explorer.data("position") == "0"
     explorer.changes("step", explorer.root.locator(".forcemlp-step").click)
     assert explorer.data("position") == "1"
-    positions = set()
+    explorer.root.evaluate("root => { window.shownPositions = [];"
+                           " new MutationObserver(() => window.shownPositions.push("
+                           "Number(root.dataset.position))).observe(root, {attributes: true,"
+                           " attributeFilter: ['data-position']}); }")
     explorer.root.locator(".forcemlp-play").click()
-    for _ in range(400):
-        positions.add(int(explorer.data("position")))
-        if explorer.data("position") == "150":
-            break
-        page.wait_for_timeout(10)
-    assert max(positions) == 150 and len(positions) > 5, f"Play showed only {sorted(positions)}"
+    page.wait_for_function(f"document.querySelector('{OPTIMIZER_ROOT}').dataset.position"
+                           " === '150'", timeout=RENDER_TIMEOUT_MS)
+    positions = page.evaluate("window.shownPositions")
+    assert positions == sorted(positions) and len(set(positions)) > 5, f"Play showed {positions}"
     explorer.changes("diverging", explorer.set_range, "learning rate ×", math.log10(5.3))
     assert "gd:" in explorer.data("diverged")
     assert "diverged at step" in explorer.root.locator(".forcemlp-legend").text_content()
