@@ -23,12 +23,9 @@ costs more in hand-offs than it brings (the same choice as ``forcemlp.torch_mlp`
 from __future__ import annotations
 
 import copy
-import math
 import tempfile
-import time
 import warnings
 from collections.abc import Callable
-from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -39,8 +36,9 @@ from torch import nn
 from .config import LR_SCHEDULES, TrainConfig, check_choice, check_training_numbers
 from .data import Splits
 from .errors import ForceMLPError
-from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
-from .torch_mlp import _cpu_loop_settings, model_for, select_device
+from .history import Evaluation, History, RunResult, evaluate_log_probabilities
+from .torch_mlp import model_for, select_device, trained_weights
+from .training import EpochRecorder, diverged
 
 with warnings.catch_warnings():
     # fastai.layers compiles two activations with torch.jit.script, which torch 2.14 deprecates.
@@ -187,74 +185,83 @@ def seeded_learner(splits: Splits, config: TrainConfig) -> Learner:
 
 
 class EpochHistory(Callback):
-    """Writes each epoch of a fit into forcemlp's ``History`` and keeps the best weights.
+    """Records each epoch of a fit with forcemlp's shared :class:`~forcemlp.training.EpochRecorder`.
 
     After ``learn.fit(...)`` (or ``fit_one_cycle``) ``learn.epoch_history.history`` holds the
-    epochs: loss and accuracy are per-sample averages (batch means weighted by batch size),
-    seconds run from the epoch's start to the end of its validation. The weights of the best
-    validation accuracy are put back when the fit ends. A loss that stops being finite cancels
-    the fit and is kept in ``bad_loss`` (:func:`fit` raises it as a ForceMLPError). It sits
-    out ``lr_find``, whose loss is meant to blow up, and ``get_preds``, which fastai runs as a
-    fit of one validation epoch.
+    epochs, as every framework of the book records them: loss and accuracy are per-sample
+    averages, seconds run from an epoch's start to the end of its validation, the weights of
+    the best validation accuracy are put back when the fit ends, and one rule says when the
+    loss has diverged. A divergence cancels the fit and is kept in ``error`` (:func:`fit`
+    raises it; fastai would wrap an exception raised inside a callback). It sits out
+    ``lr_find``, whose loss is meant to blow up, and ``get_preds``, which fastai runs as a
+    fit of one validation epoch. ``show_bar`` shows the book's progress bar.
     """
 
     order = 60  # after fastai's Recorder (50)
+
+    def __init__(self, show_bar: bool = False) -> None:
+        super().__init__()
+        self.show_bar = show_bar
+        self.book_recorder: EpochRecorder | None = None
+        self.error: ForceMLPError | None = None
+
+    @property
+    def history(self) -> History:
+        return self.book_recorder.history
 
     def before_fit(self) -> None:
         # get_preds and lr_find announce themselves as fits too: stay out of both.
         self.run = not any(hasattr(self.learn, name) for name in ("lr_finder", "gather_preds"))
         if self.run:
-            self.history = History(framework="fastai")
-            self.best_accuracy, self.best_state = -math.inf, None
-            self.bad_loss: str | None = None
+            top_rate = max(hyper["lr"] for hyper in self.learn.opt.hypers)
+            self.book_recorder = EpochRecorder(
+                "fastai", self.learn.n_epoch, len(self.learn.dls.train.dataset), top_rate,
+                self.show_bar,
+            )
+            self.error = None
 
     def before_epoch(self) -> None:
-        self.started = time.perf_counter()
-        self.totals = {True: [0.0, 0, 0], False: [0.0, 0, 0]}  # training? -> loss, right, seen
+        self.book_recorder.start_epoch()
+        self.sums = {True: [0.0, 0, 0, 0], False: [0.0, 0, 0, 0]}  # loss, right, seen, steps
 
     def after_batch(self) -> None:
-        loss, labels = float(self.learn.loss.detach()), self.learn.yb[0]
-        if not math.isfinite(loss):
-            phase = "training" if self.training else "validation"
-            self.bad_loss = f"became {loss} in epoch {self.epoch + 1} ({phase})"
-            raise CancelFitException
-        totals = self.totals[self.training]
-        totals[0] += loss * len(labels)
-        totals[1] += int((self.learn.pred.argmax(dim=-1) == labels).sum())
-        totals[2] += len(labels)
+        labels = self.learn.yb[0]
+        sums = self.sums[self.training]
+        sums[0] += float(self.learn.loss.detach()) * len(labels)
+        sums[1] += int((self.learn.pred.argmax(dim=-1) == labels).sum())
+        sums[2] += len(labels)
+        sums[3] += 1
+        if self.training:  # the loss is on the CPU already: look at every step
+            self._guarded(lambda: self.book_recorder.batches_done(sums[3], sums[2], sums[0]))
 
     def after_epoch(self) -> None:
-        (train_loss, train_right, seen), (val_loss, val_right, val_seen) = self.totals.values()
-        metrics = EpochMetrics(
-            epoch=self.epoch + 1,
-            train_loss=train_loss / seen,
-            train_accuracy=train_right / seen,
-            val_loss=val_loss / val_seen,
-            val_accuracy=val_right / val_seen,
-            seconds=time.perf_counter() - self.started,
-        )
-        self.history.append(metrics)
-        if metrics.val_accuracy > self.best_accuracy:
-            self.best_accuracy, self.history.best_epoch = metrics.val_accuracy, metrics.epoch
-            self.best_state = copy.deepcopy(self.learn.model.state_dict())
+        (loss_sum, correct, _, _), (val_loss, val_correct, val_seen, _) = self.sums.values()
+        self._guarded(lambda: self.book_recorder.end_epoch(
+            loss_sum, correct, val_loss / val_seen, val_correct / val_seen,
+            snapshot=lambda: copy.deepcopy(self.learn.model.state_dict())))
 
     def after_fit(self) -> None:
-        if self.best_state is not None and self.bad_loss is None:
-            self.learn.model.load_state_dict(self.best_state)
+        if self.book_recorder.best_snapshot is not None and self.error is None:
+            self.learn.model.load_state_dict(self.book_recorder.best_snapshot)
+
+    def _guarded(self, record: Callable[[], object]) -> None:
+        try:
+            record()
+        except ForceMLPError as error:
+            self.error = error
+            raise CancelFitException from None
 
 
 class OneThreadOnCPU(Callback):
     """One torch thread while fitting on the CPU (see the module docstring), restored after."""
 
     def before_fit(self) -> None:
-        device = self.learn.dls.device
-        self.settings = _cpu_loop_settings() if device is None or device.type == "cpu" else None
-        if self.settings is not None:
-            self.settings.__enter__()
+        self.threads = torch.get_num_threads()
+        if self.learn.dls.device is None or self.learn.dls.device.type == "cpu":
+            torch.set_num_threads(1)
 
     def after_fit(self) -> None:
-        if self.settings is not None:
-            self.settings.__exit__(None, None, None)
+        torch.set_num_threads(self.threads)
 
 
 def fit(
@@ -269,7 +276,7 @@ def fit(
     ``constant`` is ``learn.fit``; ``cosine`` shrinks the rate as ``config.learning_rate_at``
     does; ``one_cycle`` is ``learn.fit_one_cycle``: the rate climbs from lr/25 to lr over the
     first quarter of the steps and falls to lr/100,000, while Adam's β1 dips from 0.95 to 0.85
-    and back. ``progress=False`` hides fastai's bar and table.
+    and back. fastai's own bar and table give way to the book's progress bar (``progress``).
     """
     check_training_numbers(epochs, 1, learning_rate)
     check_choice("learning-rate schedule", lr_schedule, LR_SCHEDULES)
@@ -279,20 +286,20 @@ def fit(
             {"lr": SchedCos(learning_rate, 0.0)})),
         "one_cycle": lambda: learn.fit_one_cycle(epochs, learning_rate),
     }
-    quiet = learn.removed_cbs(learn.cbs.filter(lambda cb: isinstance(cb, ProgressCallback)))
     recorder = learn.epoch_history
+    recorder.show_bar = progress
+    fastai_bar = learn.cbs.filter(lambda callback: isinstance(callback, ProgressCallback))
     try:
-        with nullcontext() if progress else quiet, nullcontext() if progress else learn.no_logging():
+        with learn.removed_cbs(fastai_bar), learn.no_logging():
             runs[lr_schedule]()
     except RuntimeError as error:  # fastai's Adam scales the rate by 1/(1-β1) in float32
         if "overflow" not in str(error):
             raise
-        recorder.bad_loss = f"could not be computed: a step overflowed float32 ({error})"
-    if recorder.bad_loss is not None:
-        raise ForceMLPError(
-            f"training diverged: the loss {recorder.bad_loss}; lower the learning rate"
-            f" (it was {learning_rate:g})."
-        )
+        raise diverged(float("inf"), f"in epoch {learn.epoch + 1}", learning_rate) from None
+    finally:
+        recorder.show_bar = False
+    if recorder.error is not None:
+        raise recorder.error
     return recorder.history
 
 
@@ -304,17 +311,16 @@ def evaluate(learn: Learner, loader: int = TEST_LOADER) -> Evaluation:
 
 
 def run_result(config: TrainConfig, learn: Learner, train_count: int) -> RunResult:
-    """The shared record of a fit that ``learn`` has just finished, tested on the 8,000."""
-    history = learn.epoch_history.history
-    return RunResult.from_training(config.to_dict(), history, evaluate(learn), train_count)
+    """The shared record of the fit ``learn`` has just finished, tested on the 8,000, with
+    the kept weights."""
+    return RunResult.from_training(config.to_dict(), learn.epoch_history.history,
+                                   evaluate(learn), train_count,
+                                   weights=trained_weights(learn.model))
 
 
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
     """Build, train and test the model ``config`` describes, with fastai: what
-    ``forcemlp train --framework fastai`` runs."""
-    if config.train_size is not None and config.train_size < len(splits.train):
-        splits = Splits(splits.name, splits.train.head(config.train_size), splits.val,
-                        splits.test, splits.class_names)
+    ``forcemlp train --framework fastai`` runs (the runner has cut ``splits.train``)."""
     learn = seeded_learner(splits, config)
     fit(learn, config.epochs, config.learning_rate, config.lr_schedule, progress)
     return run_result(config, learn, len(splits.train))
