@@ -183,6 +183,10 @@ def test_unsupported_choices_and_divergence_are_one_line_errors(small_splits):
         fastai_mlp.fit(learn, 1, 1e30, "constant")
     with pytest.raises(ForceMLPError, match="the loss became inf in epoch 1.*it was 1e\\+39"):
         fastai_mlp.fit(fresh_learner(small_splits), 1, 1e39, "constant")
+    by_hand = fresh_learner(small_splits)
+    by_hand.fit(1, 1e30)  # a lesson's own call: the divergence cancels the fit quietly...
+    with pytest.raises(ForceMLPError, match="^training diverged"):
+        fastai_mlp.run_result(TrainConfig(framework="fastai"), by_hand, TRAIN_SIZE)  # ...until here
 
 
 def test_the_cli_trains_with_fastai_and_prints_the_shared_keys(capsys):

@@ -312,7 +312,9 @@ def evaluate(learn: Learner, loader: int = TEST_LOADER) -> Evaluation:
 
 def run_result(config: TrainConfig, learn: Learner, train_count: int) -> RunResult:
     """The shared record of the fit ``learn`` has just finished, tested on the 8,000, with
-    the kept weights."""
+    the kept weights; a fit that diverged raises its one-line error here."""
+    if learn.epoch_history.error is not None:
+        raise learn.epoch_history.error
     return RunResult.from_training(config.to_dict(), learn.epoch_history.history,
                                    evaluate(learn), train_count,
                                    weights=trained_weights(learn.model))
