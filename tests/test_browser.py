@@ -394,7 +394,8 @@ def test_parity_every_activation_and_derivative_on_a_grid(js):
 def test_parity_erfc_across_its_range(js):
     xs = np.linspace(-6, 26, 3201)
     actual = js.evaluate("activations.js", "(m, xs) => xs.map(m.erfc)", xs.tolist())
-    assert_parity(actual, [math.erfc(x) for x in xs], "erfc")
+    worst = assert_parity(actual, [math.erfc(x) for x in xs], "erfc")
+    print(f"erfc: max relative difference {worst:.1e}")
 
 
 MLP_FORWARD_BACKWARD = """(mlp, sizes, activation, parameter, pixels, labels) => {
@@ -431,7 +432,8 @@ def test_parity_mlp_forward_and_backward_equal_the_lessons_numpy_mlp(js, mnist_s
                                    atol=PARITY_RTOL * scale, err_msg=f"dE/db{layer + 1}")
     expected_sizes = layer_gradient_sizes(activation, 2, 12, batch.images, batch.labels, seed=3,
                                           parameter=parameter)
-    assert_parity(result["sizes"], expected_sizes, "gradient sizes")
+    worst = assert_parity(result["sizes"], expected_sizes, "gradient sizes")
+    print(f"MLP with {activation}: gradient sizes max relative difference {worst:.1e}")
 
 
 # ----------------------------------------------------------------------------- the explorers
@@ -503,14 +505,15 @@ def test_optimizer_explorer_computes_in_the_page(browser, site_url):
     assert explorer.data("position") == "0"
     explorer.changes("step", explorer.root.locator(".forcemlp-step").click)
     assert explorer.data("position") == "1"
-    positions = set()
+    explorer.root.evaluate("root => { window.shownPositions = [];"
+                           " new MutationObserver(() => window.shownPositions.push("
+                           "Number(root.dataset.position))).observe(root, {attributes: true,"
+                           " attributeFilter: ['data-position']}); }")
     explorer.root.locator(".forcemlp-play").click()
-    for _ in range(400):
-        positions.add(int(explorer.data("position")))
-        if explorer.data("position") == "150":
-            break
-        page.wait_for_timeout(10)
-    assert max(positions) == 150 and len(positions) > 5, f"Play showed only {sorted(positions)}"
+    page.wait_for_function(f"document.querySelector('{OPTIMIZER_ROOT}').dataset.position"
+                           " === '150'", timeout=RENDER_TIMEOUT_MS)
+    positions = page.evaluate("window.shownPositions")
+    assert positions == sorted(positions) and len(set(positions)) > 5, f"Play showed {positions}"
     explorer.changes("diverging", explorer.set_range, "learning rate ×", math.log10(5.3))
     assert "gd:" in explorer.data("diverged")
     assert "diverged at step" in explorer.root.locator(".forcemlp-legend").text_content()
@@ -564,6 +567,35 @@ def test_explorer_pages_stay_light(site, page_name):
     size = (site / page_name).stat().st_size
     print(f"{page_name}: {size / 1024:.0f} KB")
     assert size <= EXPLORER_PAGE_LIMIT
+
+
+def test_a_chosen_framework_tab_follows_the_reader_across_pages_and_reloads(browser, site_url):
+    """Synced tabs (group "framework"): a choice on one page shows on the next after a reload.
+
+    sphinx-design 0.8.0's design-tabs.js keeps the choice in localStorage; one browser context
+    (one profile) visits the Rosetta page, picks a tab, then opens lesson 8 and reloads it.
+    """
+    def chosen(page) -> list[str]:
+        return page.eval_on_selector_all(
+            "input:checked + label.sd-tab-label[data-sync-group='framework']",
+            "labels => labels.map(label => label.textContent.trim())",
+        )
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if is_local(route.request.url)
+               else route.abort())
+    page.goto(site_url + "docs/rosetta.html", wait_until="load")
+    assert set(chosen(page)) == {"NumPy"}  # the first tab, before any choice
+    page.locator("label.sd-tab-label", has_text="Keras").first.click()
+    assert chosen(page) and set(chosen(page)) == {"Keras"}  # every tab set on the page
+    page.locator("label.sd-tab-label", has_text="PyTorch").first.click()
+    page.goto(site_url + "lessons/08_fastai.html", wait_until="load")
+    page.reload(wait_until="load")
+    assert chosen(page) == ["PyTorch"]  # not the page's first tab, fastai
+    page.goto(site_url + "docs/rosetta.html", wait_until="load")
+    assert set(chosen(page)) == {"PyTorch"}
+    context.close()
 
 
 # ----------------------------------------------------------------------------- draw and playground

@@ -259,16 +259,6 @@ def test_depth_panel_agrees_with_lesson_3s_measurement(mnist_splits):
     assert spreads["sigmoid"] > 1000 * max(spreads["relu"], spreads["tanh"])
 
 
-def test_the_book_s_cache_key_follows_every_widget_module(tmp_path, monkeypatch):
-    """conf.py keys executed lessons on this: a changed ES module must change it."""
-    for path in bundle.JS_FOLDER.glob("*.js"):
-        (tmp_path / path.name).write_bytes(path.read_bytes())
-    monkeypatch.setattr(bundle, "JS_FOLDER", tmp_path)
-    before = bundle.fingerprint()
-    (tmp_path / "descent.js").write_text("// changed\n")
-    assert bundle.fingerprint() != before
-
-
 def test_what_the_reader_moves_arrives_in_python():
     """In a live kernel the page's model.save_changes() sends an "update" comm message; the
     widget applies it through the same checks as Python's own assignments."""

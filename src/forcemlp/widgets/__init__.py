@@ -15,8 +15,12 @@ How a widget is made (the infrastructure the explorers, and any new widget, stan
 - **JavaScript** (``js/``): the widget's module ``export default { render({ model, el }) }``
   (anywidget's API); it imports shared modules by relative path (``import { descend } from
   "./descent.js";``). ``widget.js`` has the shared pieces: ``sync(model, name, value)``, DOM
-  controls, ``crispCanvas`` (scaled by ``devicePixelRatio``), ``Axes``, ``guarded(render)`` (an
-  error shows as one line in place of the widget), ``frameScheduler``. The maths modules
+  controls (``element``, ``slider``), ``crispCanvas`` (scaled by ``devicePixelRatio``,
+  resizable), ``followWidth`` (lay panels out for the column they are in), ``Axes`` and
+  ``plotBox``, ``guarded(render)`` (an error shows as one line in place of the widget),
+  ``frameScheduler`` (one redraw per animation frame). Give the widget's root element
+  ``data-*`` attributes for what tests and readers' scripts may check (the explorers keep
+  ``data-draws``, ``data-draw-ms`` and their state there). The maths modules
   (``random.js``, ``surfaces.js``, ``optimizers.js``, ``descent.js``, ``activations.js``,
   ``mlp.js``) mirror :mod:`forcemlp.optimizers`, :mod:`forcemlp.activations` and the lessons'
   NumPy MLP operation for operation, and the browser tests hold them to 1e-9 of NumPy.
@@ -28,10 +32,13 @@ How a widget is made (the infrastructure the explorers, and any new widget, stan
   front-end from ``_static/widgets/`` (``tools/fetch_widget_js.py``: npm, pinned, hash-checked),
   relative to its own URL so a sub-path works, never from a CDN; until a widget draws, a
   one-line notice stands in its place, and says so if the JavaScript cannot load.
-- **Testing in a browser** (``tests/test_browser.py``): fixtures serve folders on 127.0.0.1
-  under a sub-path, open pages in Debian's headless Chromium that record and block off-site
-  requests and collect console errors, and ``run_js(module, function, *arguments)`` calls a
-  function exported by any package ES module in the browser and returns its result to Python.
+- **Testing in a browser** (``tests/test_browser.py``): ``serve`` puts folders on 127.0.0.1
+  under a sub-path; ``open_page`` opens a page in Debian's headless Chromium that records and
+  blocks off-site requests and collects console errors; the ``js`` fixture's
+  ``js.call(module, function, *arguments)`` / ``js.evaluate(modules, arrow_function, ...)``
+  run any package ES module in the browser and return the result to Python (parity tests);
+  ``widget_pages(name, widgets)`` serves widgets on a static page without building the book.
+  ``tools/bench_widgets.py`` times control -> redrawn.
 """
 from __future__ import annotations
 

@@ -17,7 +17,6 @@ from "./x.js";`` (over several lines too), ``import * as x from "./x.js";``, and
 """
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,13 +129,3 @@ def bundle(entry: str, folder: Path = JS_FOLDER) -> str:
     parts.append(f"// ---- {entry}\n{_rewrite_imports(modules[-1], by_name)}")
     return "\n".join(parts)
 
-
-def fingerprint() -> str:
-    """A hash of the widgets package, Python and ES modules: the book keys its executed
-    notebooks on it, so a page never embeds the state of an older widget."""
-    digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted([*package.glob("*.py"), *JS_FOLDER.glob("*.js")]):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()

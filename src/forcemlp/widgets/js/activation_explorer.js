@@ -6,10 +6,13 @@
 
 import { activation as activationFunctions } from "./activations.js";
 import { XAVIER_ACTIVATIONS, initialNetwork, weightGradientSizes } from "./mlp.js";
-import { Axes, FONT, crispCanvas, element, frameScheduler, guarded, slider, sync } from "./widget.js";
+import {
+  Axes, FONT, crispCanvas, element, followWidth, frameScheduler, guarded, plotBox, slider, sync,
+} from "./widget.js";
 
-const PANEL = { width: 300, height: 260 };
-const BOX = { left: 52, top: 26, width: 234, height: 192 };
+const PANEL = { width: 300, height: 260 };  // the largest panel; narrower columns shrink it
+const MIN_PANEL_WIDTH = 230;
+const GAP = 8;
 const INPUTS = Array.from({ length: 401 }, (_, index) => -5 + index * 0.025);
 const FUNCTION_COLOR = "#1f77b4";
 const DERIVATIVE_COLOR = "#d62728";
@@ -100,7 +103,7 @@ function render({ model, el }) {
     element("div", { style: { display: "flex", flexWrap: "wrap", gap: "0.4em 1.2em", alignItems: "center" } },
       element("label", {}, "activation ", choice), parameterSlot, depth),
     note,
-    element("div", { style: { display: "flex", flexWrap: "wrap", gap: "0.5em" } },
+    element("div", { style: { display: "flex", flexWrap: "wrap", gap: `${GAP}px` } },
       ...panels.map((panel) => panel.canvas)),
     depthNote,
   );
@@ -118,15 +121,17 @@ function render({ model, el }) {
     note.textContent = entry.note;
 
     const [functionPanel, derivativePanel, depthPanel] = panels;
-    for (const panel of panels) panel.context.clearRect(0, 0, PANEL.width, PANEL.height);
-    const functionAxes = new Axes(functionPanel.context, BOX, [-5, 5], [-2.2, 5.2]);
-    const derivativeAxes = new Axes(derivativePanel.context, BOX, [-5, 5], [-0.1, 1.3]);
+    const size = panels[0].canvas.logicalSize;
+    const box = plotBox(size);
+    for (const panel of panels) panel.context.clearRect(0, 0, size.width, size.height);
+    const functionAxes = new Axes(functionPanel.context, box, [-5, 5], [-2.2, 5.2]);
+    const derivativeAxes = new Axes(derivativePanel.context, box, [-5, 5], [-0.1, 1.3]);
     for (const axes of [functionAxes, derivativeAxes]) {  // shade where |g'| < vanishing
       axes.clip();
       axes.context.fillStyle = VANISHING_COLOR;
       INPUTS.forEach((x, index) => {
         if (Math.abs(slopes[index]) < vanishing) {
-          axes.context.fillRect(axes.x(x - 0.0125), BOX.top, axes.x(x + 0.0125) - axes.x(x - 0.0125) + 0.5, BOX.height);
+          axes.context.fillRect(axes.x(x - 0.0125), box.top, axes.x(x + 0.0125) - axes.x(x - 0.0125) + 0.5, box.height);
         }
       });
       zeroLines(axes);
@@ -142,8 +147,8 @@ function render({ model, el }) {
     c.fill();
     c.fillStyle = "#222";
     c.font = FONT;
-    c.fillText(`max g′ = ${Number(slopes[peak].toPrecision(3))}`, BOX.left + 6, BOX.top + 14);
-    c.fillText(`shaded: |g′(x)| < ${vanishing}`, BOX.left + 6, BOX.top + BOX.height - 8);
+    c.fillText(`max g′ = ${Number(slopes[peak].toPrecision(3))}`, box.left + 6, box.top + 14);
+    c.fillText(`shaded: |g′(x)| < ${vanishing}`, box.left + 6, box.top + box.height - 8);
     c.restore();
     functionAxes.decorate({ title: `${entry.title}${setting}`, xLabel: "x", yLabel: "g(x)" });
     derivativeAxes.decorate({ title: "Derivative g′(x)", xLabel: "x", yLabel: "g′(x)" });
@@ -157,7 +162,7 @@ function render({ model, el }) {
     const [smallest, largest] = [Math.min(...positive), Math.max(...positive)];
     const low = 10 ** Math.floor(Math.log10(Math.max(smallest, 1e-30)));
     const high = 10 ** Math.ceil(Math.log10(largest));
-    const depthAxes = new Axes(depthPanel.context, BOX, [0.5, gradients.length + 0.5],
+    const depthAxes = new Axes(depthPanel.context, box, [0.5, gradients.length + 0.5],
       [low, high === low ? low * 10 : high], { transform: Math.log10 });
     const d = depthPanel.context;
     d.fillStyle = DEPTH_COLOR;
@@ -190,9 +195,18 @@ function render({ model, el }) {
     seed: requestDraw,
   };
   for (const [name, handler] of Object.entries(onChange)) model.on(`change:${name}`, handler);
+  const unfollow = followWidth(root, (available) => {  // three in a row, or two, if they fit
+    const perRow = available >= 3 * MIN_PANEL_WIDTH + 2 * GAP ? 3 : 2;
+    const width = Math.min(PANEL.width,
+      Math.max(MIN_PANEL_WIDTH, Math.floor((available - (perRow - 1) * GAP) / perRow)));
+    if (width === panels[0].canvas.logicalSize.width) return;
+    for (const panel of panels) panel.resize(width, Math.round(width * PANEL.height / PANEL.width));
+    draw();
+  });
   buildParameter();
   draw();
   return () => {
+    unfollow();
     for (const [name, handler] of Object.entries(onChange)) model.off(`change:${name}`, handler);
   };
 }

@@ -6,12 +6,13 @@
 import { baseLearningRate, descend } from "./descent.js";
 import { surface as surfaceFunctions } from "./surfaces.js";
 import {
-  Axes, FONT, canvasPoint, crispCanvas, element, frameScheduler, guarded, slider, sync,
+  Axes, FONT, canvasPoint, crispCanvas, element, followWidth, frameScheduler, guarded, plotBox,
+  slider, sync,
 } from "./widget.js";
 
-const PANEL = { width: 380, height: 320 };
-const CONTOUR_BOX = { left: 52, top: 26, width: 312, height: 246 };
-const LOSS_BOX = { left: 60, top: 26, width: 304, height: 246 };
+const PANEL = { width: 380, height: 320 };  // the largest panel; narrower columns shrink it
+const MIN_PANEL_WIDTH = 250;
+const GAP = 8;
 const GRID = 140;  // function values per side for the contour picture
 const CONTOUR_LEVELS = 14;
 const LINEAR_BELOW = 1e-3;  // the loss axis is logarithmic above this size, linear below
@@ -191,7 +192,7 @@ function render({ model, el }) {
     toggles,
     element("div", { style: { display: "flex", gap: "0.5em", alignItems: "center", margin: "0.3em 0" } },
       play, stepButton, reset, positionText),
-    element("div", { style: { display: "flex", flexWrap: "wrap", gap: "0.5em" } }, contour.canvas, loss.canvas),
+    element("div", { style: { display: "flex", flexWrap: "wrap", gap: `${GAP}px` } }, contour.canvas, loss.canvas),
     note, legend,
   );
   el.append(root);
@@ -214,14 +215,15 @@ function render({ model, el }) {
 
   function contourAxes() {
     const chosen = spec();
-    return new Axes(contour.context, CONTOUR_BOX, chosen.x_range, chosen.y_range);
+    return new Axes(contour.context, plotBox(contour.canvas.logicalSize), chosen.x_range,
+                    chosen.y_range);
   }
 
   function drawContour(position) {
     const chosen = spec();
     const c = contour.context;
     const axes = contourAxes();
-    c.clearRect(0, 0, PANEL.width, PANEL.height);
+    c.clearRect(0, 0, contour.canvas.logicalSize.width, contour.canvas.logicalSize.height);
     state.contours[chosen.name] ??= contourPicture(chosen, axes);
     axes.clip();
     c.strokeStyle = "#c8c8c8";
@@ -258,8 +260,9 @@ function render({ model, el }) {
     const results = Object.values(state.results);
     const limits = lossLimits(results, chosen);
     const total = model.get("steps");
-    const axes = new Axes(c, LOSS_BOX, [0, total], limits, { transform: symlog });
-    c.clearRect(0, 0, PANEL.width, PANEL.height);
+    const box = plotBox(loss.canvas.logicalSize, 60);
+    const axes = new Axes(c, box, [0, total], limits, { transform: symlog });
+    c.clearRect(0, 0, loss.canvas.logicalSize.width, loss.canvas.logicalSize.height);
     axes.clip();
     const pin = (value) => Math.min(Math.max(value, limits[0]), limits[1]);
     for (const [name, result] of Object.entries(state.results)) {
@@ -274,8 +277,8 @@ function render({ model, el }) {
     }
     c.strokeStyle = "rgba(60, 60, 60, 0.6)";
     c.beginPath();
-    c.moveTo(axes.x(position), LOSS_BOX.top);
-    c.lineTo(axes.x(position), LOSS_BOX.top + LOSS_BOX.height);
+    c.moveTo(axes.x(position), box.top);
+    c.lineTo(axes.x(position), box.top + box.height);
     c.stroke();
     c.restore();
     for (const [name, result] of Object.entries(state.results)) {
@@ -377,10 +380,20 @@ function render({ model, el }) {
     position: requestDraw,
   };
   for (const [name, handler] of Object.entries(onChange)) model.on(`change:${name}`, handler);
+  const unfollow = followWidth(root, (available) => {  // two panels side by side if they fit
+    const width = Math.min(PANEL.width, Math.max(MIN_PANEL_WIDTH, Math.floor((available - GAP) / 2)));
+    const height = Math.round(width * PANEL.height / PANEL.width);
+    if (width === contour.canvas.logicalSize.width) return;
+    contour.resize(width, height);
+    loss.resize(width, height);
+    state.contours = {};  // contour lines are kept in pixels: draw them again at the new size
+    draw();
+  });
   recompute();
   describe();
   draw();
   return () => {
+    unfollow();
     stop();
     for (const [name, handler] of Object.entries(onChange)) model.off(`change:${name}`, handler);
   };

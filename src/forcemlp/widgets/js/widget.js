@@ -46,17 +46,45 @@ export function slider(label, { min, max, step, value, log = false, format = Str
   return control;
 }
 
-/** A canvas of the given CSS size whose pixels match the screen's: crisp on any display. */
+/**
+ * A canvas of the given CSS size whose pixels match the screen's: crisp on any display.
+ * `resize(width, height)` changes both (and clears it).
+ */
 export function crispCanvas(width, height, label) {
   const canvas = element("canvas", { role: "img", "aria-label": label });
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.round(width * ratio);
-  canvas.height = Math.round(height * ratio);
-  Object.assign(canvas.style, { width: `${width}px`, height: `${height}px`, maxWidth: "100%" });
   const context = canvas.getContext("2d");
-  context.scale(ratio, ratio);
-  canvas.logicalSize = { width, height };
-  return { canvas, context };
+  function resize(newWidth, newHeight) {
+    const ratio = window.devicePixelRatio || 1;
+    canvas.width = Math.round(newWidth * ratio);
+    canvas.height = Math.round(newHeight * ratio);
+    Object.assign(canvas.style, { width: `${newWidth}px`, height: `${newHeight}px` });
+    context.setTransform(ratio, 0, 0, ratio, 0, 0);
+    canvas.logicalSize = { width: newWidth, height: newHeight };
+  }
+  resize(width, height);
+  return { canvas, context, resize };
+}
+
+/**
+ * Calls `layout(width)` with the element's width now and whenever it changes (a narrow
+ * book column, a phone, a resized notebook), so panels can be drawn at the size they show.
+ */
+export function followWidth(node, layout) {
+  let last = null;
+  const observer = new ResizeObserver(() => {
+    const width = node.clientWidth;
+    if (width > 0 && width !== last) {
+      last = width;
+      layout(width);
+    }
+  });
+  observer.observe(node);
+  return () => observer.disconnect();
+}
+
+/** A plotting box inside a panel: margins for tick labels left and below, a title above. */
+export function plotBox({ width, height }, left = 52) {
+  return { left, top: 26, width: width - left - 14, height: height - 74 };
 }
 
 /** The canvas point (CSS pixels of its logical size) under a mouse event. */
