@@ -20,7 +20,7 @@ LESSONS = (
     "01_data", "02_feel_the_force", "03_activations", "04_gradient_descent", "05_keras",
     "06_pytorch", "07_tensorflow_low_level", "08_fastai", "09_your_turn", "10_recap",
 )
-WIDGET_LESSONS = ("03_activations", "04_gradient_descent")
+WIDGET_LESSONS = ("03_activations", "04_gradient_descent", "06_pytorch", "09_your_turn")
 
 
 @dataclass(frozen=True)

@@ -596,3 +596,205 @@ def test_a_chosen_framework_tab_follows_the_reader_across_pages_and_reloads(brow
     page.goto(site_url + "docs/rosetta.html", wait_until="load")
     assert set(chosen(page)) == {"PyTorch"}
     context.close()
+
+
+# ----------------------------------------------------------------------------- draw and playground
+DRAW_PAGE = "lessons/06_pytorch.html"
+PLAYGROUND_PAGES = ("lessons/03_activations.html", "lessons/09_your_turn.html")
+STROKE_DIGITS = 36  # real MNIST test digits the browser draws stroke by stroke
+WIDGET_PAGE_LIMIT = 1_500_000  # bytes of HTML, the embedded networks and bundled JS included
+
+
+@pytest.fixture(scope="session")
+def page_networks():
+    """Lesson 6's networks as its page embeds them, with the PyTorch models they came from:
+    trained once into the book build's run cache (unless FORCEMLP_RUN_CACHE names another)."""
+    from forcemlp import model_export, recipes
+    from forcemlp.widgets.draw import PAGE_SIZED_BEST_MLP
+
+    with pytest.MonkeyPatch.context() as patch:
+        if "FORCEMLP_RUN_CACHE" not in os.environ:
+            patch.setenv("FORCEMLP_RUN_CACHE", str(BOOK_ROOT / "_build" / "test" / "cache" / "runs"))
+        return [(model_export.export_layers(model_export.trained_layers(config), "page", encoding),
+                 model_export.trained_torch_model(config))
+                for config, encoding in ((recipes.SEED_TORCH, "float32"),
+                                         (PAGE_SIZED_BEST_MLP, "float16"))]
+
+
+def test_parity_forward_pass_equals_pytorch_on_1000_test_digits(js, page_networks, mnist_splits):
+    """The page's networks (float32 and float16 weights) run by digits.js on the first 1,000
+    test images give PyTorch's predicted digit every time and its probabilities to 1e-3."""
+    import torch
+
+    images = mnist_splits.test.images[:1000]
+    code = ("(m, exported, images) => { const model = m.decodeModel(exported);"
+            " return images.map((image) => m.predict(model, image.flat().map((v) => v / 255))"
+            ".probabilities); }")
+    for exported, torch_model in page_networks:
+        with torch.no_grad():
+            expected = torch_model(torch.from_numpy(mnist_splits.test.features[:1000])).exp()
+        expected = expected.double().numpy()
+        actual = np.array(js.evaluate("digits.js", code, exported, images.tolist()))
+        mismatches = int((actual.argmax(axis=1) != expected.argmax(axis=1)).sum())
+        difference = float(np.abs(actual - expected).max())
+        print(f"{exported['layers'][0]['encoding']} {len(exported['layers'])} layers:"
+              f" {mismatches} mismatches, max probability difference {difference:.1e}")
+        assert mismatches == 0 and difference < 1e-3
+
+
+def test_parity_mnist_style_preprocessing(js, mnist_splits):
+    from forcemlp.digit_drawing import digit_strokes, mnist_style, render_strokes
+
+    for image in mnist_splits.test.images[:5]:
+        ink = render_strokes(digit_strokes(image))
+        actual = js.call("digits.js", "mnistStyle", ink.ravel().tolist(), 280, 280)
+        assert_parity(np.reshape(actual, (28, 28)), mnist_style(ink), "mnistStyle")
+    assert js.call("digits.js", "mnistStyle", [0.0] * 400, 20, 20) is None
+
+
+def test_parity_toy_datasets(js):
+    from forcemlp.toy_data import DATASET_NAMES, make_dataset
+
+    for name in DATASET_NAMES:
+        expected = make_dataset(name, count=150, noise=0.4, test_fraction=0.3, seed=11)
+        actual = js.call("toy_data.js", "makeDataset", name,
+                         {"count": 150, "noise": 0.4, "testFraction": 0.3, "seed": 11})
+        for part in ("train", "test"):
+            assert actual[part]["labels"] == getattr(expected, part).labels.tolist()
+            assert_parity(actual[part]["points"], getattr(expected, part).points, name)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam"])
+def test_parity_playground_training_steps_equal_numpy(js, optimizer):
+    """Five steps of the page's network (spiral, two hidden layers of 8, L2) against
+    forcemlp.toy_mlp.training_step on the same weights and batches, for every activation."""
+    from forcemlp.optimizers import make_optimizer
+    from forcemlp.toy_data import make_dataset
+    from forcemlp.toy_mlp import (
+        PLAYGROUND_ACTIVATIONS,
+        PLAYGROUND_OPTIMIZERS,
+        toy_network,
+        training_step,
+    )
+
+    data = make_dataset("spiral", noise=0.3, seed=2)
+    batches = [(data.train.points[10 * k:10 * k + 10], data.train.labels[10 * k:10 * k + 10])
+               for k in range(5)]
+    code = """(mlp, optimizers, sizes, name, parameters, rule, batches, l2) => {
+        const network = mlp.createNetwork(sizes, name, 0, parameters);
+        const optimizer = optimizers.makeOptimizer(rule, 0.05);
+        const losses = batches.map(([points, labels]) => mlp.trainingStep(
+            network, optimizer, Float64Array.from(points.flat()), labels, l2));
+        return { losses, parameters: network.parameters };
+    }"""
+    worst = 0.0
+    for activation in PLAYGROUND_ACTIVATIONS:
+        model = toy_network((8, 8), activation, seed=4)
+        start = model.parameters.tolist()
+        stepper = make_optimizer(PLAYGROUND_OPTIMIZERS[optimizer], 0.05)
+        losses = [training_step(model, stepper, points, labels, 0.01) for points, labels in batches]
+        result = js.evaluate(["playground_mlp.js", "optimizers.js"], code,
+                             [2, 8, 8, 2], activation, start, PLAYGROUND_OPTIMIZERS[optimizer],
+                             [[points.tolist(), labels.tolist()] for points, labels in batches], 0.01)
+        worst = max(worst, assert_parity(result["losses"], losses, f"{optimizer} {activation}"))
+        scale = np.abs(model.parameters).max()  # sums run in another order than BLAS's
+        np.testing.assert_allclose(result["parameters"], model.parameters, rtol=PARITY_RTOL,
+                                   atol=PARITY_RTOL * scale, err_msg=f"{optimizer} {activation}")
+        worst = max(worst, float(np.abs(np.subtract(result["parameters"], model.parameters)).max()
+                                 / scale))
+    print(f"playground steps, {optimizer}: max difference {worst:.1e} (relative to the largest)")
+
+
+def draw_strokes(page, pad, strokes) -> None:
+    """Draw pen strokes (canvas coordinates) on the pad with the mouse: pointer events."""
+    box = pad.bounding_box()
+    scale = box["width"] / 280
+    for stroke in strokes:
+        (x, y), rest = stroke[0], stroke[1:]
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.down()
+        for x, y in rest:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.up()
+
+
+def test_draw_a_digit_on_the_built_page(browser, site_url, mnist_splits):
+    """Real test digits traced as strokes with the mouse are read as their labels; an empty
+    canvas predicts nothing; the bigger network answers too; nothing leaves the site."""
+    from forcemlp.digit_drawing import digit_strokes
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, log = open_page(browser, site_url + DRAW_PAGE)
+    widget = page.locator(".forcemlp-draw")
+    widget.wait_for(timeout=RENDER_TIMEOUT_MS)
+    pad, clear = widget.locator(".forcemlp-draw-pad"), widget.locator(".forcemlp-draw-clear")
+    assert widget.get_attribute("data-prediction") == ""
+    right = 0
+    for image, label in zip(mnist_splits.test.images[:STROKE_DIGITS],
+                            mnist_splits.test.labels[:STROKE_DIGITS]):
+        clear.click()
+        assert widget.get_attribute("data-prediction") == ""
+        draw_strokes(page, pad, digit_strokes(image))
+        page.wait_for_function("(root) => root.dataset.prediction !== ''", arg=widget.element_handle())
+        right += widget.get_attribute("data-prediction") == str(label)
+    print(f"strokes read right: {right} of {STROKE_DIGITS}")
+    assert right >= 0.9 * STROKE_DIGITS
+    widget.screenshot(path=SCREENSHOTS / "draw-digit.png")
+    first_network = widget.get_attribute("data-model")
+    widget.locator("select[aria-label=network]").select_option(index=1)
+    assert widget.get_attribute("data-model") != first_network
+    assert widget.get_attribute("data-prediction") != ""
+    clear.click()
+    assert widget.get_attribute("data-prediction") == ""
+    log.check_clean()
+
+
+@pytest.mark.parametrize("lesson", PLAYGROUND_PAGES)
+def test_playground_plays_steps_resets_and_diverges_on_the_built_page(browser, site_url, lesson):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, log = open_page(browser, site_url + lesson)
+    widget = page.locator(".forcemlp-playground")
+    widget.wait_for(timeout=RENDER_TIMEOUT_MS)
+    heat = widget.locator(".forcemlp-playground-boundary")
+
+    def step() -> int:
+        return int(widget.get_attribute("data-step"))
+
+    def loss(part: str) -> float:
+        return float(widget.get_attribute(f"data-{part}-loss"))
+
+    widget.locator("select[aria-label=activation]").select_option("relu")  # a learner on any data
+    assert step() == 0
+    start_losses, start_picture = (loss("train"), loss("test")), heat.screenshot()
+    widget.locator(".forcemlp-playground-play").click()
+    page.wait_for_timeout(1500)
+    widget.locator(".forcemlp-playground-play").click()  # pause
+    paused_at = step()
+    assert paused_at > 100 and loss("train") < start_losses[0]  # (test loss may rise: lesson 9)
+    assert heat.screenshot() != start_picture  # the boundary moved
+    page.wait_for_timeout(300)
+    assert step() == paused_at  # paused means paused
+    widget.locator(".forcemlp-playground-step").click()
+    assert step() == paused_at + 1
+    before_hover = heat.screenshot()
+    widget.locator(".forcemlp-playground-neuron").first.hover()
+    assert heat.screenshot() != before_hover  # the neuron's own picture
+    widget.locator(".forcemlp-playground-reset").click()
+    assert step() == 0 and (loss("train"), loss("test")) == pytest.approx(start_losses)
+    widget.locator("input[aria-label='learning rate']").fill("1")  # 10: far too large
+    widget.locator("select[aria-label=activation]").select_option("linear")
+    widget.locator(".forcemlp-playground-play").click()
+    page.wait_for_function("(root) => root.dataset.diverged === 'true'", arg=widget.element_handle(),
+                           timeout=10_000)
+    assert "Diverged" in widget.locator(".forcemlp-playground-status").text_content()
+    widget.screenshot(path=SCREENSHOTS / f"playground-diverged-{lesson.split('/')[-1]}.png")
+    widget.locator(".forcemlp-playground-reset").click()
+    assert widget.get_attribute("data-diverged") == "false" and step() == 0
+    log.check_clean()
+
+
+@pytest.mark.parametrize("page_name", [DRAW_PAGE, *PLAYGROUND_PAGES])
+def test_draw_and_playground_pages_stay_under_the_page_budget(site, page_name):
+    size = (site / page_name).stat().st_size
+    print(f"{page_name}: {size / 1000:.0f} kB")
+    assert size <= WIDGET_PAGE_LIMIT

@@ -176,11 +176,13 @@ class NumpyMLP:
         labels = self._check_labels(forward, labels)
         return float(-forward.log_probabilities[np.arange(len(labels)), labels].mean())
 
-    def backward(self, forward: Forward, labels: np.ndarray) -> Gradients:
+    def backward(self, forward: Forward, labels: np.ndarray, l2: float = 0.0) -> Gradients:
         """Backpropagation: the chain rule from the output back to every W_l and b_l.
 
         dE/dz_L = (p - Y)/N;  dE/dW_l = (dE/dz_l)ᵀ h_{l-1};  dE/db_l = Σ_n dE/dz_l;
         dE/dh_{l-1} = dE/dz_l W_l;  dE/dz_{l-1} = dE/dh_{l-1} ⊙ g'(z_{l-1}).
+        With ``l2`` = λ > 0 the loss also carries L2's λ/2 Σ_l ‖W_l‖² (:meth:`l2_penalty`; biases
+        go free), so each dE/dW_l gains λ W_l.
         """
         labels = self._check_labels(forward, labels)
         classes = self.layer_sizes[-1]
@@ -189,6 +191,8 @@ class NumpyMLP:
         d_pre_activation = (forward.probabilities - one_hot(labels, classes)) / len(labels)
         for layer in reversed(range(len(self.weights))):
             gradients.weights[layer][...] = d_pre_activation.T @ forward.layer_inputs[layer]
+            if l2:
+                gradients.weights[layer] += l2 * self.weights[layer]
             gradients.biases[layer][...] = d_pre_activation.sum(axis=0)
             if layer > 0:
                 d_hidden = d_pre_activation @ self.weights[layer]
@@ -196,6 +200,10 @@ class NumpyMLP:
                     forward.pre_activations[layer - 1], self.activation_parameter
                 )
         return gradients
+
+    def l2_penalty(self, l2: float) -> float:
+        """λ/2 Σ_l ‖W_l‖²: what L2 regularisation adds to the loss."""
+        return 0.5 * l2 * sum(float(np.sum(weight * weight)) for weight in self.weights)
 
     def loss_and_gradients(
         self, features: np.ndarray, labels: np.ndarray
