@@ -25,6 +25,7 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -47,6 +48,13 @@ CONFIG_OPTIMIZERS = {
     "adadelta": "adadelta", "rmsprop": "rmsprop", "adam": "adam",
 }
 EVALUATION_BATCH = 2000
+
+
+
+class StandardNormalSource(Protocol):
+    """What the initialisation draws from: NumPy's Generator, or forcemlp's SeededNormal."""
+
+    def standard_normal(self, shape: tuple[int, ...]) -> np.ndarray: ...
 
 
 @dataclass
@@ -93,6 +101,8 @@ class NumpyMLP:
     Weights start random with zero biases: He (normal, variance 2 / fan_in) before ReLU-like
     activations, Xavier/Glorot (normal, variance 2 / (fan_in + fan_out)) before sigmoid, tanh
     and linear ones and for the output layer; seeded, so equal seeds give equal networks.
+    ``generator`` (anything with ``standard_normal(shape)``) replaces NumPy's seeded generator,
+    e.g. :class:`~forcemlp.optimizers.SeededNormal`, the one the browser widgets have too.
     """
 
     def __init__(
@@ -101,6 +111,7 @@ class NumpyMLP:
         activation: str = "relu",
         seed: int = 0,
         activation_parameter: float | None = None,
+        generator: StandardNormalSource | None = None,
     ):
         self.layer_sizes = tuple(int(size) for size in layer_sizes)
         if len(self.layer_sizes) < 2 or min(self.layer_sizes) <= 0:
@@ -116,7 +127,7 @@ class NumpyMLP:
         pairs = itertools.pairwise(self.layer_sizes)
         self.parameters = np.zeros(sum((fan_in + 1) * fan_out for fan_in, fan_out in pairs))
         self.weights, self.biases = self._layer_views(self.parameters)
-        random = np.random.default_rng(seed)
+        random = np.random.default_rng(seed) if generator is None else generator
         for layer, weight in enumerate(self.weights):
             fan_out, fan_in = weight.shape
             is_output = layer == len(self.weights) - 1
@@ -124,7 +135,7 @@ class NumpyMLP:
                 variance = 2.0 / (fan_in + fan_out)
             else:
                 variance = 2.0 / fan_in
-            weight[...] = random.normal(0.0, np.sqrt(variance), size=weight.shape)
+            weight[...] = np.sqrt(variance) * random.standard_normal(weight.shape)
 
     def _layer_views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Cut a flat vector into per-layer (W_l, b_l) views: W_1, b_1, W_2, b_2, ..."""

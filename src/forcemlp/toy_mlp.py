@@ -55,10 +55,9 @@ def toy_network(
 ) -> NumpyMLP:
     """A 2-input, 2-class network with 1-4 hidden layers of 1-8 neurons (the playground's),
     initialised from SeededNormal(seed) exactly as the page's playground initialises it."""
-    from .widgets.gradients import seeded_network
-
     check_choice("activation", activation, PLAYGROUND_ACTIVATIONS)
-    return seeded_network((2, *check_hidden_sizes(hidden_sizes), CLASSES), activation, seed)
+    sizes = (2, *check_hidden_sizes(hidden_sizes), CLASSES)
+    return NumpyMLP(sizes, activation, seed, generator=SeededNormal(seed))
 
 
 def check_l2(l2: float) -> None:

@@ -11,12 +11,10 @@ gradients (the browser test holds the two to 1e-9).
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..data import to_features
-from ..numpy_mlp import XAVIER_ACTIVATIONS, NumpyMLP
+from ..numpy_mlp import NumpyMLP
 from ..optimizers import SeededNormal
 
 CLASSES = 10
@@ -25,17 +23,9 @@ CLASSES = 10
 def seeded_network(
     layer_sizes: tuple[int, ...], activation: str, seed: int = 0, parameter: float | None = None,
 ) -> NumpyMLP:
-    """A NumpyMLP with NumpyMLP's initialisation (He, or Xavier before sigmoid, tanh, linear and
-    for the output), drawn from SeededNormal(seed) layer by layer as js/mlp.js draws it."""
-    network = NumpyMLP(layer_sizes, activation, seed=seed, activation_parameter=parameter)
-    random = SeededNormal(seed)
-    last = len(network.weights) - 1
-    for layer, weight in enumerate(network.weights):
-        fan_out, fan_in = weight.shape
-        xavier = layer == last or activation in XAVIER_ACTIVATIONS
-        variance = 2.0 / (fan_in + fan_out) if xavier else 2.0 / fan_in
-        weight[...] = math.sqrt(variance) * random.standard_normal(weight.shape)
-    return network
+    """A NumpyMLP with NumpyMLP's initialisation drawn from SeededNormal(seed), layer by layer
+    as js/mlp.js draws it."""
+    return NumpyMLP(layer_sizes, activation, seed, parameter, generator=SeededNormal(seed))
 
 
 def layer_gradient_sizes(
