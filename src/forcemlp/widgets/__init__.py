@@ -4,6 +4,8 @@ no CDN) and live in JupyterLab, Notebook 7, VS Code and Colab.
     from forcemlp import widgets
     widgets.optimizer_explorer("rosenbrock")       # lesson 4: see optimizer_explorer.py
     widgets.activation_explorer(images, labels)    # lesson 3: see activation_explorer.py
+    widgets.Playground(dataset="xor")              # lessons 3 and 9: see playground.py
+    widgets.draw_digit([recipes.SEED_TORCH])       # lesson 6: see draw.py
 
 How a widget is made (the infrastructure the explorers, and any new widget, stand on):
 
@@ -45,9 +47,11 @@ from __future__ import annotations
 from ..optimizers import base_learning_rate
 from .activation_explorer import ActivationExplorer, activation_explorer
 from .base import BrowserWidget
+from .draw import DigitDrawing, draw_digit
 from .optimizer_explorer import OptimizerExplorer, optimizer_explorer
+from .playground import Playground
 
 __all__ = [
-    "ActivationExplorer", "BrowserWidget", "OptimizerExplorer", "activation_explorer",
-    "base_learning_rate", "optimizer_explorer",
+    "ActivationExplorer", "BrowserWidget", "DigitDrawing", "OptimizerExplorer", "Playground",
+    "activation_explorer", "base_learning_rate", "draw_digit", "optimizer_explorer",
 ]
