@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from forcemlp.runner import source_fingerprint
+from forcemlp.run_cache import execution_cache_folder
 
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "_build"
@@ -23,9 +23,6 @@ NOTEBOOK_FOLDER = "notebooks"  # where `make notebooks` writes the paired .ipynb
 # Lesson kernels inherit this environment: every lesson, and the paired notebooks run from the
 # same checkout, then share one store of trained models instead of training each twice.
 os.environ.setdefault("FORCEMLP_RUN_CACHE", str(BUILD / "runs"))
-# The explorers precompute their frames for the static page (forcemlp.widgets reads this);
-# in Jupyter, where it is unset, they recompute live instead.
-os.environ.setdefault("FORCEMLP_STATIC_WIDGETS", "1")
 
 project = "Force of MLP"
 author = "The forcemlp authors"
@@ -52,23 +49,28 @@ myst_heading_anchors = 3
 
 nb_execution_mode = "cache"
 # The package's source is part of the cache's name: when forcemlp changes, every lesson runs
-# again instead of showing outputs the new code would not produce.
-nb_execution_cache_path = str(BUILD / ".jupyter_cache" / source_fingerprint()[:16])
+# again instead of showing outputs the new code would not produce. Only the current folder is
+# kept: those of earlier sources are deleted here.
+nb_execution_cache_path = str(execution_cache_folder(BUILD / ".jupyter_cache"))
 nb_execution_timeout = 900  # seconds per cell: a full-MNIST training cell takes minutes
 nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
 nb_render_markdown_format = "myst"  # Markdown outputs may hold tables, which CommonMark lacks
-# The ipywidgets HTML manager is served by the site itself, never a CDN: fetched from npm,
-# pinned and integrity-checked (a no-op when _static/widgets/ is there and unchanged).
-# assets-path.js comes first so the manager loads its fonts from the site too.
+# Widgets render with no kernel and no CDN: RequireJS, the ipywidgets HTML manager's AMD build
+# and anywidget's front-end are fetched from npm, pinned and integrity-checked (a no-op when
+# _static/widgets/ is there and unchanged); widget-loader.js finds them relative to its own URL
+# (so any sub-path works) and never falls back to a CDN. Deferred, after MathJax and its shim:
+# scripts that run before RequireJS cannot mistake its `define` for theirs.
 subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_widget_js.py")], check=True)
+WIDGET_SCRIPT = {"defer": "defer"}  # myst-nb passes only strings: no priority
 nb_ipywidgets_js: dict[str, dict[str, str]] = {
-    "widgets/assets-path.js": {},
-    "widgets/html-manager/dist/embed.js": {},
+    "widgets/requirejs/require.js": WIDGET_SCRIPT,
+    "widget-loader.js": WIDGET_SCRIPT,
 }
 # After MathJax (priority 500) and before any widget renders: see the file for why.
 html_js_files = [("mathjax-hub-shim.js", {"defer": "defer", "priority": 800})]
+html_css_files = ["widget-loader.css"]
 
 # --- API reference ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}

@@ -87,5 +87,7 @@ def test_notebook_runs_top_to_bottom(built_book, monkeypatch, lesson):
 
 def test_api_reference_lists_every_module():
     listed = set(re.findall(r"automodule:: forcemlp\.(\w+)", (BOOK_ROOT / "docs" / "api.md").read_text()))
-    modules = {path.stem for path in (BOOK_ROOT / "src" / "forcemlp").glob("*.py")}
+    package = BOOK_ROOT / "src" / "forcemlp"
+    modules = {path.stem for path in package.glob("*.py")}
+    modules |= {path.parent.name for path in package.glob("*/__init__.py")}  # subpackages
     assert modules - {"__init__", "__main__"} == listed

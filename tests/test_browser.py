@@ -1,34 +1,54 @@
-"""The built book's explorers in a real browser, with no kernel and no network.
+"""The widgets in a real browser: the package's JavaScript against NumPy, and the built book's
+explorers with no kernel and no network.
 
     .venv/bin/pytest -m browser tests/test_browser.py            # builds the book first
     FORCEMLP_SITE=_build/html .venv/bin/pytest -m browser tests/test_browser.py   # a built site
+    .venv/bin/pytest -m browser tests/test_browser.py -k parity  # the JS maths only, no book
 
-Serves the site on 127.0.0.1, opens each widget lesson in headless Debian Chromium driven by
-Playwright, moves every control and checks the picture changes, that no request leaves
-127.0.0.1 (outside requests are recorded and blocked) and that nothing fails: no console error,
-no page error, no HTTP error (a missing widget font shows up here). Screenshots go to
-_build/screenshots/. Chromium comes from apt (installed here if missing), never from
-`playwright install`.
+The harness (reusable by any widget test): ``serve`` puts folders on 127.0.0.1 under URL
+prefixes (the book under a sub-path, as GitHub Pages serves it); ``open_page`` opens a page in
+Debian's headless Chromium (installed with apt-get when missing, never `playwright install`)
+that records and blocks every request off 127.0.0.1 and collects console and page errors;
+``js`` runs the package's ES modules in the browser: ``js.call("optimizers.js", "name", *args)``
+calls an exported function, ``js.evaluate(["a.js", "b.js"], "(a, b, x) => ...", x)`` runs an
+arrow function given the imported modules, and both return the result to Python (typed arrays
+as lists). ``widget_pages(name, widgets)`` writes any widgets into a static page beside the
+repository's _static/ and serves it under the sub-path, so a widget can be tested in the
+browser without building the book. Screenshots go to _build/screenshots/.
 """
 from __future__ import annotations
 
-import functools
+import contextlib
 import http.server
+import json
+import math
 import os
 import shutil
 import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
+import numpy as np
 import pytest
+import traitlets
+
+from forcemlp.activations import ACTIVATIONS
+from forcemlp.optimizers import OPTIMIZER_NAMES, SURFACES, SeededNormal, base_learning_rate, descend
+from forcemlp.widgets.base import BrowserWidget
+from forcemlp.widgets.bundle import JS_FOLDER
+from forcemlp.widgets.gradients import layer_gradient_sizes, seeded_network
 
 from .book import BOOK_ROOT
 
 pytestmark = pytest.mark.browser
 
+SITE_PREFIX = "/forcemlp/"  # the book is served under a sub-path, as on GitHub Pages
+JS_PREFIX = "/package-js/"
+HARNESS_PAGE = "/harness.html"
 ACTIVATION_PAGE = "lessons/03_activations.html"
 OPTIMIZER_PAGE = "lessons/04_gradient_descent.html"
 SCREENSHOTS = BOOK_ROOT / "_build" / "screenshots"
@@ -37,8 +57,10 @@ CHROMIUM_FLAGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
-WIDGET_FONTS = "/_static/widgets/html-manager/dist/"
 RENDER_TIMEOUT_MS = 60_000
+# float64 on both sides: the languages differ only where libm's exp, log, pow, cos round the
+# last bit differently; far below this. (Absolute 1e-300: denormals have no relative digits.)
+PARITY_RTOL, PARITY_ATOL = 1e-9, 1e-300
 
 
 def ensure_chromium() -> Path:
@@ -54,29 +76,121 @@ def ensure_chromium() -> Path:
     return CHROMIUM
 
 
-@pytest.fixture(scope="session")
-def site(request) -> Path:
-    """The built book: FORCEMLP_SITE when set (a site built before), else this session's build."""
-    if folder := os.environ.get("FORCEMLP_SITE"):
-        return Path(folder).resolve()
-    return request.getfixturevalue("built_book").html
-
-
-@pytest.fixture(scope="session")
-def site_url(site: Path) -> Iterator[str]:
-    """The site served by Python's http.server on 127.0.0.1, on a free port, in a thread."""
-    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+# ----------------------------------------------------------------------------- the harness
+@contextlib.contextmanager
+def serve(mounts: dict[str, Path]) -> Iterator[str]:
+    """Serve each folder under its URL prefix ("/forcemlp/" -> folder) on 127.0.0.1 and a
+    free port, plus an empty same-origin page at /harness.html; yields the server's root URL."""
+    class Handler(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(site))
-    )
+        def do_GET(self) -> None:
+            if urlparse(self.path).path == HARNESS_PAGE:
+                body = b"<!doctype html><meta charset=utf-8><title>harness</title>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+
+        def translate_path(self, path: str) -> str:
+            path = unquote(urlparse(path).path)
+            for prefix, folder in mounts.items():
+                if path.startswith(prefix):
+                    relative = Path(path.removeprefix(prefix))
+                    if ".." in relative.parts:
+                        break
+                    return str(folder / relative)
+            return "/nonexistent"  # outside every mount: 404
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class PageLog:
+    """Everything a page did that a test must see: outside requests and errors."""
+
+    outside_requests: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def check_clean(self) -> None:
+        assert self.outside_requests == [], f"requests left 127.0.0.1: {self.outside_requests}"
+        assert self.errors == [], "\n".join(self.errors)
+
+
+def is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in ("data", "blob", "about") or parsed.hostname == "127.0.0.1"
+
+
+def open_page(browser, url: str, block: Sequence[str] = ()):
+    """A fresh page (new context: no cache) that logs and blocks what it must not do; URLs
+    containing any of ``block`` fail as if missing (to test fallbacks)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1400})
+    page = context.new_page()
+    log = PageLog()
+
+    def route(route) -> None:
+        request_url = route.request.url
+        if not is_local(request_url):
+            log.outside_requests.append(request_url)
+            route.abort()
+        elif any(part in request_url for part in block):
+            route.abort()
+        else:
+            route.continue_()
+
+    def response(response) -> None:
+        if response.status >= 400:
+            log.errors.append(f"HTTP {response.status}: {response.url}")
+
+    page.route("**/*", route)
+    page.on("response", response)
+    page.on("requestfailed", lambda request: None if any(part in request.url for part in block)
+            else log.errors.append(f"request failed: {request.url} ({request.failure})"))
+    page.on("console", lambda message: log.errors.append(f"console: {message.text}")
+            if message.type == "error" else None)
+    page.on("pageerror", lambda error: log.errors.append(f"page error: {error}"))
+    page.goto(url, wait_until="load")
+    return page, log
+
+
+class JsRunner:
+    """Runs the package's ES modules (src/forcemlp/widgets/js/) in a browser page."""
+
+    EVALUATE = """async ([urls, code, args]) => {
+        const modules = await Promise.all(urls.map((url) => import(url)));
+        const plain = (value) => ArrayBuffer.isView(value) ? Array.from(value)
+            : Array.isArray(value) ? value.map(plain)
+            : value !== null && typeof value === "object"
+                ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
+                : value;
+        return plain(await (0, eval)(code)(...modules, ...args));
+    }"""
+
+    def __init__(self, page, modules_url: str):
+        self.page, self.modules_url = page, modules_url
+
+    def evaluate(self, modules: str | Sequence[str], code: str, *arguments):
+        """``code`` is a JS arrow function called with the modules, then the arguments."""
+        names = [modules] if isinstance(modules, str) else list(modules)
+        urls = [self.modules_url + name for name in names]
+        return self.page.evaluate(self.EVALUATE, [urls, code, list(arguments)])
+
+    def call(self, module: str, function: str, *arguments):
+        """The exported ``function`` of ``module`` called with ``arguments``."""
+        return self.evaluate(module, f"(module, ...args) => module.{function}(...args)",
+                             *arguments)
 
 
 @pytest.fixture(scope="session")
@@ -91,129 +205,365 @@ def browser():
         chromium.close()
 
 
-@dataclass
-class PageLog:
-    """Everything a page did that the test must see: outside requests, errors, fonts."""
-
-    outside_requests: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    widget_fonts: list[str] = field(default_factory=list)
-
-
-def is_local(url: str) -> bool:
-    parsed = urlparse(url)
-    return parsed.scheme in ("data", "blob", "about") or parsed.hostname == "127.0.0.1"
+@pytest.fixture(scope="session")
+def js(browser) -> Iterator[JsRunner]:
+    """The package's ES modules, served on 127.0.0.1, runnable from Python."""
+    with serve({JS_PREFIX: JS_FOLDER}) as root:
+        page, log = open_page(browser, root + HARNESS_PAGE)
+        yield JsRunner(page, root + JS_PREFIX)
+        log.check_clean()
 
 
-def open_page(browser, url: str):
-    """A fresh page (a new context: no cache, no cookies) that logs and blocks what it must not do."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1400})
-    page = context.new_page()
-    log = PageLog()
-
-    def route(route) -> None:
-        if is_local(route.request.url):
-            route.continue_()
-        else:
-            log.outside_requests.append(route.request.url)
-            route.abort()
-
-    def response(response) -> None:
-        if response.status >= 400:
-            log.errors.append(f"HTTP {response.status}: {response.url}")
-        elif WIDGET_FONTS in response.url and not response.url.split("?")[0].endswith(".js"):
-            log.widget_fonts.append(response.url)
-
-    page.route("**/*", route)
-    page.on("response", response)
-    page.on("requestfailed", lambda request: log.errors.append(
-        f"request failed: {request.url} ({request.failure})"))
-    page.on("console", lambda message: log.errors.append(f"console: {message.text}")
-            if message.type == "error" else None)
-    page.on("pageerror", lambda error: log.errors.append(f"page error: {error}"))
-    page.goto(url, wait_until="load")
-    page.wait_for_selector("img.widget-image", state="visible", timeout=RENDER_TIMEOUT_MS)
-    return page, log
+@pytest.fixture(scope="session")
+def site(request) -> Path:
+    """The built book: FORCEMLP_SITE when set (a site built before), else this session's build."""
+    if folder := os.environ.get("FORCEMLP_SITE"):
+        return Path(folder).resolve()
+    return request.getfixturevalue("built_book").html
 
 
-def visible_pictures(page) -> list[str]:
-    """The src of every widget image the reader sees now (Stacks hide the others)."""
-    return page.eval_on_selector_all(
-        "img.widget-image",
-        "images => images.filter(image => image.offsetParent !== null"
-        " && image.getBoundingClientRect().width > 0).map(image => image.src)",
+@pytest.fixture(scope="session")
+def site_url(site: Path) -> Iterator[str]:
+    """The book's root URL, served under a sub-path."""
+    with serve({SITE_PREFIX: site}) as root:
+        yield root + SITE_PREFIX
+
+
+WIDGET_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>{title}</title>
+<link rel="stylesheet" href="_static/widget-loader.css">
+<script defer src="_static/widgets/requirejs/require.js"></script>
+<script defer src="_static/widget-loader.js"></script>
+<script type="application/vnd.jupyter.widget-state+json">{state}</script>
+</head><body><h1>{title}</h1>{views}</body></html>
+"""
+
+
+def static_widget_page(widgets, title: str = "widgets") -> str:
+    """A page that embeds the widgets' state as the book's pages do and loads them with the
+    site's own _static files (serve it beside the repository's _static/ folder)."""
+    from ipywidgets.embed import embed_data
+
+    data = embed_data(views=list(widgets), drop_defaults=False)
+    views = "".join(
+        '<div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">'
+        f"{json.dumps(view)}</script></div>" for view in data["view_specs"]
     )
+    return WIDGET_PAGE.format(title=title, state=json.dumps(data["manager_state"]), views=views)
 
 
-def explorer(page):
-    """The rendered explorer: the outermost widget box of the page."""
-    return page.locator(".widget-vbox").first
+def fetch_widget_javascript() -> None:
+    """_static/widgets/ as the book build fetches it (a quick check when it is there)."""
+    subprocess.run([sys.executable, str(BOOK_ROOT / "tools" / "fetch_widget_js.py")], check=True,
+                   capture_output=True)
 
 
-class PictureWatch:
-    """Moves a control and checks that what the reader sees changed, saving screenshots."""
-
-    def __init__(self, page, name: str):
-        self.page, self.name = page, name
-        self.before = self.snapshot("start")
-
-    def snapshot(self, label: str) -> tuple[tuple[str, ...], bytes]:
-        picture = explorer(self.page).screenshot(path=SCREENSHOTS / f"{self.name}-{label}.png")
-        return tuple(visible_pictures(self.page)), picture
-
-    def changed_by(self, label: str, action) -> None:
-        action()
-        self.page.wait_for_timeout(300)  # a jslink updates in the same tick; let it paint
-        after = self.snapshot(label)
-        sources_before, pixels_before = self.before
-        sources_after, pixels_after = after
-        assert sources_after and sources_after != sources_before, f"{label}: same images shown"
-        assert pixels_after != pixels_before, f"{label}: the screenshot did not change"
-        self.before = after
+@pytest.fixture(scope="session")
+def widget_pages(tmp_path_factory) -> Iterator:
+    """``show(name, widgets)`` -> URL of a static page of those widgets, under a sub-path,
+    served with the repository's _static/ (no book build needed)."""
+    fetch_widget_javascript()
+    folder = tmp_path_factory.mktemp("widget-pages")
+    (folder / "_static").symlink_to(BOOK_ROOT / "_static", target_is_directory=True)
+    with serve({SITE_PREFIX: folder}) as root:
+        def show(name: str, widgets) -> str:
+            (folder / f"{name}.html").write_text(static_widget_page(widgets, name))
+            return f"{root}{SITE_PREFIX}{name}.html"
+        yield show
 
 
-def press_slider(page, description: str, key: str = "ArrowRight") -> None:
-    """Move the visible slider whose label is `description` one stop with the keyboard."""
-    slider = page.locator(".widget-slider:visible", has_text=description).first
-    handle = slider.locator(".noUi-handle").first
-    handle.focus()
-    handle.press(key)
+# ----------------------------------------------------------------------------- infrastructure
+class Probe(BrowserWidget):
+    """The smallest anywidget: draws its trait, and a click changes it in the page."""
+
+    title = "probe"
+    _esm = """export default { render({ model, el }) {
+        const button = document.createElement("button");
+        button.className = "probe";
+        const show = () => { button.textContent = `count ${model.get("count")}`; };
+        button.addEventListener("click", () => { model.set("count", model.get("count") + 1);
+                                                 model.save_changes(); });
+        model.on("change:count", show);
+        show();
+        el.append(button);
+    } };"""
+    count = traitlets.Int(41).tag(sync=True)
 
 
-def choose(page, description: str, index: int) -> None:
-    """Pick option `index` of the dropdown labelled `description`."""
-    page.locator(".widget-dropdown", has_text=description).first.locator("select").select_option(
-        index=index
-    )
+def test_anywidget_renders_in_a_static_page_under_a_sub_path(browser, widget_pages):
+    """No kernel, no CDN: RequireJS, the HTML manager and anywidget's front-end come from
+    _static/, found from the loader's own URL under /forcemlp/; the loading notice goes."""
+    page, log = open_page(browser, widget_pages("probe", [Probe()]))
+    button = page.locator("button.probe")
+    button.wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert button.text_content() == "count 41"
+    button.click()
+    assert button.text_content() == "count 42"
+    assert page.locator(".widget-load-notice").count() == 0
+    log.check_clean()
 
 
-def check_clean(log: PageLog) -> None:
-    assert log.outside_requests == [], f"requests left 127.0.0.1: {log.outside_requests}"
-    assert log.errors == [], "\n".join(log.errors)
-    assert log.widget_fonts, "the widget manager's font did not load from the site"
+@pytest.mark.parametrize("missing", ["anywidget/index.js", "html-manager/libembed-amd.js"])
+def test_a_widget_whose_javascript_cannot_load_leaves_a_notice(browser, widget_pages, missing):
+    page, log = open_page(browser, widget_pages("probe-missing", [Probe()]), block=[missing])
+    notice = page.locator(".widget-load-notice.failed")
+    notice.wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert "could not load" in notice.text_content()
+    assert log.outside_requests == []
 
 
-def test_activation_explorer_moves_offline(browser, site_url):
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page, log = open_page(browser, site_url + ACTIVATION_PAGE)
-    watch = PictureWatch(page, "activations")
-    watch.changed_by("sigmoid", lambda: choose(page, "activation", 3))
-    watch.changed_by("leaky-relu", lambda: choose(page, "activation", 1))
-    watch.changed_by("leaky-slope", lambda: press_slider(page, "slope"))
-    watch.changed_by("elu", lambda: choose(page, "activation", 2))
-    watch.changed_by("elu-alpha", lambda: press_slider(page, "alpha", "ArrowLeft"))
-    page.screenshot(path=SCREENSHOTS / "activations-page.png", full_page=True)
-    check_clean(log)
+# ----------------------------------------------------------------------------- parity
+def surface_state(name: str) -> dict:
+    """A surface as the widgets receive it from Python."""
+    surface = SURFACES[name]
+    return {"name": name, "x_range": list(surface.x_range), "y_range": list(surface.y_range),
+            "start": surface.start.tolist(), "gradient_noise": surface.gradient_noise}
 
 
-def test_optimizer_explorer_moves_offline(browser, site_url):
+def assert_parity(actual, expected, what: str) -> float:
+    """JS results equal NumPy's to PARITY_RTOL; returns the largest relative difference."""
+    actual, expected = np.asarray(actual, dtype=float), np.asarray(expected, dtype=float)
+    np.testing.assert_allclose(actual, expected, rtol=PARITY_RTOL, atol=PARITY_ATOL, err_msg=what)
+    scale = np.maximum(np.abs(expected), np.finfo(float).tiny)
+    return float(np.max(np.abs(actual - expected) / scale, initial=0.0))
+
+
+def test_parity_seeded_normal_noise(js):
+    """The one PRNG both languages draw SGD's noise (and initial weights) from."""
+    expected = SeededNormal(7).standard_normal(500)
+    actual = js.evaluate("random.js", "(m) => new m.SeededNormal(7).normals(500)")
+    assert_parity(actual, expected, "SeededNormal")
+    uniforms = js.evaluate("random.js", "(m) => { const r = new m.SeededNormal(3);"
+                           " return Array.from({length: 5}, () => r.nextUint32()); }")
+    python = SeededNormal(3)
+    assert uniforms == [python.next_uint32() for _ in range(5)]
+
+
+@pytest.mark.parametrize("surface_name", SURFACES)
+def test_parity_every_optimizer_walks_every_surface_like_numpy(js, surface_name):
+    """Every optimizer, 60 steps from a start and a learning rate that travel far; momentum,
+    the SGD seed and the start point are not the defaults, so each is passed through."""
+    steps, momentum, seed = 60, 0.8, 5
+    state = surface_state(surface_name)
+    start = (np.asarray(SURFACES[surface_name].start) * 0.9 + 0.05).tolist()
+    worst = 0.0
+    for name in OPTIMIZER_NAMES:
+        base = base_learning_rate(surface_name, name, start)
+        js_base = js.call("descent.js", "baseLearningRate", state, name, start)
+        worst = max(worst, assert_parity(js_base, base, f"{name} base rate"))
+        rate = 0.7 * base
+        path = descend(name, surface_name, rate, steps, momentum=momentum, seed=seed, start=start)
+        result = js.call("descent.js", "descend", name, state, rate, steps,
+                         {"momentum": momentum, "seed": seed, "start": start})
+        assert result["divergedAt"] == path.diverged_at, name
+        worst = max(worst, assert_parity(result["points"], path.points, f"{name} points"),
+                    assert_parity(result["losses"], path.losses, f"{name} losses"))
+        if not path.diverged:
+            assert np.linalg.norm(path.points[-1] - path.points[0]) > 1e-3, f"{name} stood still"
+    print(f"optimizers on {surface_name}: max relative difference {worst:.1e}")
+
+
+def test_parity_divergence_is_found_at_the_same_step(js):
+    for name in ("gd", "momentum", "adam"):
+        path = descend(name, "rosenbrock", 50.0, 60)
+        result = js.call("descent.js", "descend", name, surface_state("rosenbrock"), 50.0, 60)
+        assert path.diverged and result["divergedAt"] == path.diverged_at
+        assert_parity(result["points"], path.points, name)
+
+
+def test_parity_every_activation_and_derivative_on_a_grid(js):
+    grid = np.concatenate([np.linspace(-20, 20, 1601), [-1e4, -745, -40, 0.0, 40, 745, 1e4]])
+    worst = 0.0
+    for name, activation in ACTIVATIONS.items():
+        parameters = [None] if activation.parameter_name is None else [
+            activation.default_parameter, *activation.parameter_range, 0.37]
+        for parameter in parameters:
+            arguments = () if parameter is None else (parameter,)
+            code = ("(m, name, xs, p) => { const a = m.ACTIVATIONS[name];"
+                    " return [xs.map((x) => a.function(x, p ?? undefined)),"
+                    " xs.map((x) => a.derivative(x, p ?? undefined))]; }")
+            values, slopes = js.evaluate("activations.js", code, name, grid.tolist(), parameter)
+            worst = max(
+                worst,
+                assert_parity(values, activation.function(grid, *arguments), f"{name}({parameter})"),
+                assert_parity(slopes, activation.derivative(grid, *arguments), f"{name}'"),
+            )
+    print(f"activations: max relative difference {worst:.1e}")
+
+
+def test_parity_erfc_across_its_range(js):
+    xs = np.linspace(-6, 26, 3201)
+    actual = js.evaluate("activations.js", "(m, xs) => xs.map(m.erfc)", xs.tolist())
+    worst = assert_parity(actual, [math.erfc(x) for x in xs], "erfc")
+    print(f"erfc: max relative difference {worst:.1e}")
+
+
+MLP_FORWARD_BACKWARD = """(mlp, sizes, activation, parameter, pixels, labels) => {
+    const network = mlp.initialNetwork(sizes, activation, { seed: 3, parameter });
+    const inputs = Float64Array.from(pixels, (pixel) => Math.fround(pixel / 255));
+    const passed = mlp.forward(network, inputs, labels.length);
+    const gradients = mlp.backward(network, passed, labels);
+    return { weights: network.weights, loss: mlp.loss(network, passed, labels),
+             gradients: gradients.weights, biasGradients: gradients.biases,
+             sizes: mlp.weightGradientSizes(network, inputs, labels.length, labels) };
+}"""
+
+
+@pytest.mark.parametrize("activation, parameter", [("sigmoid", None), ("elu", 0.5), ("gelu", None)])
+def test_parity_mlp_forward_and_backward_equal_the_lessons_numpy_mlp(js, mnist_splits,
+                                                                     activation, parameter):
+    """js/mlp.js against forcemlp.numpy_mlp on real digits: the same seeded weights, loss and
+    every gradient entry (to 1e-9 of the largest: sums run in another order than BLAS's)."""
+    batch = mnist_splits.train.head(16)
+    sizes = (784, 12, 12, 10)
+    network = seeded_network(sizes, activation, seed=3, parameter=parameter)
+    passed = network.forward(batch.features)
+    gradients = network.backward(passed, batch.labels)
+    result = js.evaluate("mlp.js", MLP_FORWARD_BACKWARD, list(sizes), activation, parameter,
+                         batch.images.reshape(-1).tolist(), batch.labels.tolist())
+    for layer, weight in enumerate(network.weights):
+        assert_parity(result["weights"][layer], weight.ravel(), f"initial W{layer + 1}")
+    assert_parity(result["loss"], network.loss(passed, batch.labels), "loss")
+    for layer, (weight, bias) in enumerate(zip(gradients.weights, gradients.biases)):
+        scale = np.abs(weight).max()
+        np.testing.assert_allclose(result["gradients"][layer], weight.ravel(), rtol=PARITY_RTOL,
+                                   atol=PARITY_RTOL * scale, err_msg=f"dE/dW{layer + 1}")
+        np.testing.assert_allclose(result["biasGradients"][layer], bias, rtol=PARITY_RTOL,
+                                   atol=PARITY_RTOL * scale, err_msg=f"dE/db{layer + 1}")
+    expected_sizes = layer_gradient_sizes(activation, 2, 12, batch.images, batch.labels, seed=3,
+                                          parameter=parameter)
+    worst = assert_parity(result["sizes"], expected_sizes, "gradient sizes")
+    print(f"MLP with {activation}: gradient sizes max relative difference {worst:.1e}")
+
+
+# ----------------------------------------------------------------------------- the explorers
+OPTIMIZER_ROOT = ".forcemlp-optimizer-explorer"
+ACTIVATION_ROOT = ".forcemlp-activation-explorer"
+
+
+class Explorer:
+    """One rendered explorer on a page: move its controls, read its picture and state."""
+
+    def __init__(self, page, selector: str):
+        self.page, self.selector = page, selector
+        self.root = page.locator(selector).first
+        self.root.wait_for(timeout=RENDER_TIMEOUT_MS)
+
+    def data(self, name: str) -> str:
+        return self.root.get_attribute(f"data-{name}") or ""
+
+    def picture(self) -> tuple[str, ...]:
+        """Every canvas's pixels, as PNG data URLs."""
+        return tuple(self.root.locator("canvas").evaluate_all(
+            "canvases => canvases.map(canvas => canvas.toDataURL())"))
+
+    def changes(self, label: str, action, *arguments, **keywords) -> None:
+        """Do ``action(...)``; the picture must be redrawn and differ from before."""
+        before, draws = self.picture(), int(self.data("draws"))
+        action(*arguments, **keywords)
+        self.page.wait_for_function(
+            f"document.querySelector('{self.selector}').dataset.draws > {draws}")
+        after = self.picture()
+        assert after != before, f"{label}: the picture did not change"
+        self.root.screenshot(path=SCREENSHOTS / f"{self.selector[1:]}-{label}.png")
+
+    def set_range(self, label: str, value: float) -> None:
+        """Move the range input labelled ``label`` to ``value`` as a reader's drag does."""
+        self.root.locator(f'input[aria-label="{label}"]').evaluate(
+            "(input, value) => { input.value = value;"
+            " input.dispatchEvent(new Event('input', { bubbles: true })); }", value)
+
+    def choose(self, label: str, value: str) -> None:
+        self.root.locator(f'select[aria-label="{label}"]').select_option(value)
+
+
+def test_optimizer_explorer_computes_in_the_page(browser, site_url):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page, log = open_page(browser, site_url + OPTIMIZER_PAGE)
-    watch = PictureWatch(page, "optimizers")
-    watch.changed_by("step", lambda: press_slider(page, "step"))
-    watch.changed_by("learning-rate", lambda: press_slider(page, "learning rate"))
-    watch.changed_by("momentum", lambda: press_slider(page, "momentum"))
-    watch.changed_by("surface", lambda: choose(page, "surface", 1))
-    watch.changed_by("diverging", lambda: [press_slider(page, "learning rate") for _ in range(3)])
-    page.screenshot(path=SCREENSHOTS / "optimizers-page.png", full_page=True)
-    check_clean(log)
+    explorer = Explorer(page, OPTIMIZER_ROOT)
+    assert page.locator(".widget-load-notice").count() == 0
+    for value in (-1.37, -0.23, 0.27):  # log10 of the learning-rate scale: off any grid
+        explorer.changes(f"rate{value}", explorer.set_range, "learning rate ×", value)
+    for value in (0.315, 0.72, 0.955):
+        explorer.changes(f"momentum{value}", explorer.set_range, "momentum β", value)
+    for value in (37, 263, 150):
+        explorer.changes(f"steps{value}", explorer.set_range, "steps", value)
+    for surface in ("rosenbrock", "beale", "saddle", "himmelblau", "ravine"):
+        explorer.changes(surface, explorer.choose, "surface", surface)
+    canvas = explorer.root.locator("canvas").first
+    start = explorer.data("start")
+    explorer.changes("clicked-start", canvas.click, position={"x": 250, "y": 90})
+    assert explorer.data("start") != start
+    x, y = json.loads(explorer.data("start"))
+    assert 0 < x < 10 and 0 < y < 5  # upper right of the ravine's window
+    for name in ("Adam", "Momentum"):
+        toggle = explorer.root.get_by_label(name, exact=True)
+        explorer.changes(f"without-{name}", toggle.uncheck)
+        assert name not in explorer.root.locator(".forcemlp-legend").text_content()
+        explorer.changes(f"with-{name}", toggle.check)
+    explorer.changes("reset", explorer.root.locator(".forcemlp-reset").click)
+    assert explorer.data("position") == "0"
+    explorer.changes("step", explorer.root.locator(".forcemlp-step").click)
+    assert explorer.data("position") == "1"
+    explorer.root.evaluate("root => { window.shownPositions = [];"
+                           " new MutationObserver(() => window.shownPositions.push("
+                           "Number(root.dataset.position))).observe(root, {attributes: true,"
+                           " attributeFilter: ['data-position']}); }")
+    explorer.root.locator(".forcemlp-play").click()
+    page.wait_for_function(f"document.querySelector('{OPTIMIZER_ROOT}').dataset.position"
+                           " === '150'", timeout=RENDER_TIMEOUT_MS)
+    positions = page.evaluate("window.shownPositions")
+    assert positions == sorted(positions) and len(set(positions)) > 5, f"Play showed {positions}"
+    explorer.changes("diverging", explorer.set_range, "learning rate ×", math.log10(5.3))
+    assert "gd:" in explorer.data("diverged")
+    assert "diverged at step" in explorer.root.locator(".forcemlp-legend").text_content()
+    log.check_clean()
+
+
+def test_optimizer_explorer_is_crisp_on_a_dense_screen(browser, site_url):
+    context = browser.new_context(device_scale_factor=2, viewport={"width": 1000, "height": 900})
+    page = context.new_page()
+    page.goto(site_url + OPTIMIZER_PAGE)
+    explorer = Explorer(page, OPTIMIZER_ROOT)
+    sizes = explorer.root.locator("canvas").evaluate_all(
+        "canvases => canvases.map(c => [c.width, c.getBoundingClientRect().width])")
+    assert all(pixels == 2 * css for pixels, css in sizes), sizes
+    context.close()
+
+
+def test_activation_explorer_computes_in_the_page(browser, site_url, mnist_splits):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page, log = open_page(browser, site_url + ACTIVATION_PAGE)
+    explorer = Explorer(page, ACTIVATION_ROOT)
+    train = mnist_splits.train
+    expected = layer_gradient_sizes("sigmoid", 10, 32, train.images[:32], train.labels[:32])
+    assert float(explorer.data("spread")) == pytest.approx(max(expected) / min(expected),
+                                                           rel=PARITY_RTOL)
+    for name in ACTIVATIONS:
+        if name != "sigmoid":
+            explorer.changes(name, explorer.choose, "activation", name)
+    explorer.changes("leaky", explorer.choose, "activation", "leaky_relu")
+    for value in (0.037, 0.213, 0.444):
+        explorer.changes(f"slope{value}", explorer.set_range, "slope", value)
+    explorer.changes("elu", explorer.choose, "activation", "elu")
+    for value in (0.35, 1.73):
+        explorer.changes(f"alpha{value}", explorer.set_range, "alpha", value)
+    explorer.changes("tanh", explorer.choose, "activation", "tanh")
+    for depth in (3, 17, 29):
+        explorer.changes(f"depth{depth}", explorer.set_range, "layers n", depth)
+        expected = layer_gradient_sizes("tanh", depth, 32, train.images[:32], train.labels[:32])
+        assert float(explorer.data("spread")) == pytest.approx(max(expected) / min(expected),
+                                                               rel=PARITY_RTOL)
+    log.check_clean()
+
+
+EXPLORER_PAGE_LIMIT = 400 * 1024
+
+
+@pytest.mark.parametrize("page_name", [ACTIVATION_PAGE, OPTIMIZER_PAGE])
+def test_explorer_pages_stay_light(site, page_name):
+    """No precomputed frames: the HTML (widget state and bundled JS included) stays small; the
+    shared widget manager is one file in _static that every page caches."""
+    size = (site / page_name).stat().st_size
+    print(f"{page_name}: {size / 1024:.0f} KB")
+    assert size <= EXPLORER_PAGE_LIMIT

@@ -34,6 +34,12 @@ def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
         (["train", "--epochs", "many"], "invalid int value: 'many'"),
         (["data", "--data-dir", "/nonexistent/folder"], "files missing in /nonexistent/folder"),
         (["bench", "--epochs", "0"], "--epochs must be a positive whole number"),
+        (["train", "--seed", "-1"], "seed must be a whole number from 0 to 4294967295"),
+        (["train", "--train-size", "70000"], "train_size must be a whole number from 1 to 60000"),
+        (["train", "--framework", "numpy", "--fast"], "the NumPy MLP has no fast path"),
+        (["train", "--fast", "--style", "functional"], "the fast path of PyTorch supports"),
+        (["train", "--framework", "tensorflow", "--optimizer", "sgd"],
+         "the GradientTape trainer supports optimizer 'adam' only"),
         (["fly"], "invalid choice: 'fly'"),
     ],
 )
@@ -73,8 +79,20 @@ def test_nan_loss_is_one_line(tmp_path):
     result = run_cli("train", "--framework", "torch", "--optimizer", "sgd", "--lr", "1e12",
                      "--epochs", "1", "--train-size", "2000", "--quiet")
     assert result.returncode == 2
-    assert result.stderr.startswith("forcemlp: error: ") and "learning rate" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("forcemlp: error: training diverged")
+    assert result.stderr.count("\n") == 1 and "lower the learning rate" in result.stderr
+
+
+def test_the_fast_path_and_the_run_cache_from_the_command_line(tmp_path):
+    args = ("train", "--fast", "--epochs", "1", "--train-size", "3000", "--quiet", "--json",
+            "--run-cache", str(tmp_path))
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    summary = json.loads(first.stdout.splitlines()[-1])
+    assert summary["fast"] is True and summary["test_accuracy"] > 0.75
+    assert len(list(tmp_path.glob("torch-*.json"))) == 1
+    again = run_cli(*args)  # from the run cache: the very same record
+    assert json.loads(again.stdout.splitlines()[-1]) == summary
 
 
 def test_learning_rate_schedules():

@@ -33,6 +33,12 @@ def test_features_are_flat_float32_in_unit_range(mnist_splits):
     assert features.mean() == pytest.approx(0.1306604763, abs=1e-6)
 
 
+def test_features_are_computed_once_per_split(mnist_splits):
+    assert mnist_splits.train.features is mnist_splits.train.features  # not 188 MB per access
+    head = mnist_splits.train.head(10)
+    assert np.array_equal(head.features, mnist_splits.train.features[:10])
+
+
 def test_split_sizes_stratified_disjoint_and_reproducible(mnist_splits):
     digits = data.load("mnist")
     assert len(mnist_splits.val) == 2000 and len(mnist_splits.test) == 8000

@@ -6,7 +6,15 @@ import pytest
 import torch
 
 from forcemlp.errors import ForceMLPError
-from forcemlp.optimizers import OPTIMIZER_NAMES, SURFACES, descend, make_optimizer
+from forcemlp.optimizers import (
+    OPTIMIZER_NAMES,
+    SURFACES,
+    SeededNormal,
+    base_learning_rate,
+    descend,
+    largest_curvature,
+    make_optimizer,
+)
 
 STEPS = 40
 MOMENTUM = 0.7
@@ -44,11 +52,11 @@ def torch_optimizer(name, parameter, learning_rate):
 def torch_trajectory(optimizer_name, surface_name, learning_rate, seed=0):
     """torch.optim walking the surface, its gradient from autograd on the same formula.
 
-    For "sgd" the same Gaussian noise is added to the gradient before torch's plain SGD step:
-    ours is specified as exactly that.
+    For "sgd" the same Gaussian noise (SeededNormal, which the browser draws too) is added to
+    the gradient before torch's plain SGD step: ours is specified as exactly that.
     """
     surface = SURFACES[surface_name]
-    noise = np.random.default_rng(seed)
+    noise = SeededNormal(seed)
     parameter = torch.tensor(surface.start, dtype=torch.float64, requires_grad=True)
     optimizer = torch_optimizer(optimizer_name, parameter, learning_rate)
     points = [parameter.detach().numpy().copy()]
@@ -92,6 +100,9 @@ def test_surface_minimum_is_flat_and_lowest(surface_name):
         assert surface.function(np.array([0.0, 1.0])) < surface.function(np.zeros(2))
         return
     np.testing.assert_allclose(surface.gradient(surface.minimum), 0.0, atol=1e-12)
+    for other in surface.other_minima:  # as deep, and flat to the digits given
+        assert surface.function(np.array(other)) == pytest.approx(0.0, abs=1e-9)
+        np.testing.assert_allclose(surface.gradient(np.array(other)), 0.0, atol=1e-4)
     xs = np.linspace(*surface.x_range, 101)
     ys = np.linspace(*surface.y_range, 101)
     grid = np.stack(np.meshgrid(xs, ys), axis=-1)
@@ -141,7 +152,7 @@ def test_optimizers_work_on_arrays_of_any_shape():
     "call, message",
     [
         (lambda: descend("lbfgs", "ravine", 0.1, 10), "unknown optimizer 'lbfgs'"),
-        (lambda: descend("adam", "himmelblau", 0.1, 10), "unknown surface 'himmelblau'"),
+        (lambda: descend("adam", "bukin", 0.1, 10), "unknown surface 'bukin'"),
         (lambda: descend("adam", "ravine", -0.1, 10), "learning rate must be a positive"),
         (lambda: descend("adam", "ravine", 0.1, -1), "steps must be"),
         (lambda: descend("momentum", "ravine", 0.1, 10, momentum=1.5), "momentum must lie"),
@@ -151,3 +162,28 @@ def test_optimizers_work_on_arrays_of_any_shape():
 def test_bad_arguments_raise_one_clear_error(call, message):
     with pytest.raises(ForceMLPError, match=message):
         call()
+
+
+def test_seeded_normal_is_standard_normal_and_reproducible():
+    values = SeededNormal(0).standard_normal(20_000)
+    assert abs(values.mean()) < 0.03 and abs(values.std() - 1) < 0.03
+    assert np.array_equal(values[:10], SeededNormal(0).standard_normal(10))
+    assert not np.array_equal(values[:10], SeededNormal(1).standard_normal(10))
+    # mulberry32's first outputs for seed 0 (the sequence the browser test also checks)
+    random = SeededNormal(0)
+    assert [random.next_uint32() for _ in range(3)] == [1144304738, 1416247, 958946056]
+
+
+def test_base_learning_rate_is_one_over_the_curvature():
+    """Gradient-style optimizers' x1 is 1/L with L the Hessian's largest eigenvalue: 2 for
+    x^2/20 + y^2 everywhere, and Rosenbrock's analytic Hessian at any start."""
+    assert base_learning_rate("ravine", "gd") == pytest.approx(0.5, rel=1e-6)
+    for x, y in (SURFACES["rosenbrock"].start, (0.3, -0.4)):
+        hessian = np.array([[1200 * x**2 - 400 * y + 2, -400 * x], [-400 * x, 200]])
+        curvature = np.abs(np.linalg.eigvalsh(hessian)).max()
+        assert largest_curvature("rosenbrock", (x, y)) == pytest.approx(curvature, rel=1e-6)
+        assert base_learning_rate("rosenbrock", "momentum", (x, y)) == pytest.approx(
+            1 / curvature, rel=1e-6)
+    assert base_learning_rate("beale", "adam") == pytest.approx(0.02 * 9.0)
+    with pytest.raises(ForceMLPError, match="unknown optimizer"):
+        base_learning_rate("ravine", "lbfgs")

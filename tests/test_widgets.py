@@ -1,221 +1,24 @@
-"""The explorers: frame grids, the embedded state a kernel-less page needs, honest divergence,
-and live redraws. The browser half (the state really moves a page) is tests/test_browser.py."""
+"""The widgets in Python: the fetched front-end, the bundler, the base class's checks, and the
+explorers' state and NumPy twins. The browser half (the same widgets drawn and moved in
+Chromium, their JavaScript against NumPy) is tests/test_browser.py."""
 from __future__ import annotations
 
 import io
+import sys
 import tarfile
 from pathlib import Path
 
-import ipywidgets
 import numpy as np
 import pytest
-from ipywidgets.embed import dependency_state
-from PIL import Image
+import traitlets
 
 from forcemlp import widgets
+from forcemlp.activations import ACTIVATIONS
 from forcemlp.errors import ForceMLPError
-from forcemlp.optimizers import OPTIMIZER_TITLES, SURFACES, descend
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-# Small grids keep the tests fast; 4.0 x 1/L sends plain gradient descent off the ravine.
-SMALL_OPTIMIZER_GRID = widgets.OptimizerGrid(
-    surfaces=("ravine", "saddle"), learning_rate_scales=(1.0, 4.0), momenta=(0.5, 0.9),
-    steps=30, step_positions=(0, 5, 30),
-)
-SMALL_ACTIVATION_GRID = widgets.ActivationGrid(
-    activations=("relu", "leaky_relu", "sigmoid"), parameters={"leaky_relu": (0.01, 0.1, 0.3)},
-)
-
-
-@pytest.fixture(scope="module")
-def static_optimizers() -> widgets.Explorer:
-    return widgets.optimizer_explorer(static=True, grid=SMALL_OPTIMIZER_GRID)
-
-
-@pytest.fixture(scope="module")
-def static_activations() -> widgets.Explorer:
-    return widgets.activation_explorer(static=True, grid=SMALL_ACTIVATION_GRID)
-
-
-def decoded(png) -> Image.Image:
-    """An Image widget's value (bytes or memoryview) as a PIL picture; it must be a PNG."""
-    png = bytes(png)
-    assert png.startswith(PNG_SIGNATURE)
-    return Image.open(io.BytesIO(png))
-
-
-def leaf(stack: ipywidgets.Widget, indices) -> ipywidgets.Widget:
-    """The view a reader sees after choosing `indices`, one per nested Stack."""
-    for index in indices:
-        stack = stack.children[index]
-    return stack
-
-
-def optimizer_layers(explorer: widgets.Explorer) -> tuple[ipywidgets.Widget, ...]:
-    """(surface layer, race layer, step layer, captions): the explorer's four Stack trees."""
-    _, _, layered, captions = explorer.widget.children
-    return (*layered.children, captions)
-
-
-def test_default_grids_fit_the_page_budget():
-    """The sizes the lessons promise; at ~13 kB a race picture and ~1.5 kB a step layer
-    (measured, base64 included) the optimizer explorer stays well under a 3 MB page."""
-    grid = widgets.DEFAULT_OPTIMIZER_GRID
-    assert grid.shape == (4, 5, 3, 8)
-    assert (grid.picture_count, grid.frame_count, grid.image_count) == (60, 480, 544)
-    assert 1.0 in grid.learning_rate_scales and max(grid.step_positions) == grid.steps
-    assert widgets.DEFAULT_ACTIVATION_GRID.frame_count == 7 + 6 + 5
-
-
-def test_static_optimizer_frames_match_the_grid(static_optimizers):
-    grid = SMALL_OPTIMIZER_GRID
-    assert len(static_optimizers.images) == grid.image_count
-    surfaces, races, steps, captions = optimizer_layers(static_optimizers)
-    assert len(surfaces.children) == grid.shape[0]
-    for indices in np.ndindex(*grid.shape):
-        assert isinstance(leaf(steps, indices), ipywidgets.Image)
-        assert isinstance(leaf(races, indices[:3]), ipywidgets.Image)
-        assert isinstance(leaf(captions, indices[:3]), ipywidgets.HTML)
-    sizes = {decoded(image.value).size for image in static_optimizers.images}
-    assert len(sizes) == 1, f"layers must share one size to line up, got {sizes}"
-
-
-def test_static_state_carries_stacks_linked_to_controls(static_optimizers):
-    """What the page embeds: every Stack follows one control through a jslink, and every
-    image's PNG travels with the state, so the page needs no kernel."""
-    state = dependency_state(static_optimizers.widget)
-    models = {model_id: entry["model_name"] for model_id, entry in state.items()}
-    stacks = {model_id for model_id, name in models.items() if name == "StackModel"}
-    links = [entry["state"] for entry in state.values() if entry["model_name"] == "LinkModel"]
-    linked_stacks = {}
-    for link in links:
-        (source, source_trait), (target, target_trait) = link["source"], link["target"]
-        if target_trait == "selected_index":
-            assert source_trait == "index"
-            linked_stacks[target.removeprefix("IPY_MODEL_")] = source.removeprefix("IPY_MODEL_")
-    assert stacks and set(linked_stacks) == stacks
-    controls = {static_optimizers.controls[name].model_id
-                for name in ("surface", "learning_rate", "momentum", "step")}
-    assert set(linked_stacks.values()) == controls
-    images = [entry for entry in state.values() if entry["model_name"] == "ImageModel"]
-    assert len(images) == SMALL_OPTIMIZER_GRID.image_count
-    assert all(entry["buffers"][0]["path"] == ["value"] for entry in images)
-    # Two things html-manager 1.0.15 cannot draw on the book's pages (see widgets.py): an
-    # Image with a tooltip, and a Play button under the theme's FontAwesome script.
-    assert not any(entry["state"].get("tooltip") for entry in images)
-    assert "PlayModel" not in models.values()
-
-
-def test_every_frame_is_a_png_that_shows_something(static_optimizers, static_activations):
-    for image in static_optimizers.images + static_activations.images:
-        picture = np.asarray(decoded(image.value).convert("RGBA"))
-        drawn = picture[..., 3] > 0
-        if drawn.all():  # an opaque picture: it must not be one flat colour
-            drawn = (picture[..., :3] != picture[0, 0, :3]).any(axis=-1)
-        assert drawn.mean() > 0.001, "a blank frame"
-
-
-def test_diverging_runs_are_labelled_with_their_step(static_optimizers):
-    """The legend under the picture gives each optimizer's real learning rate and the step at
-    which it diverged; the oracle is descend() itself."""
-    grid = SMALL_OPTIMIZER_GRID
-    _, _, _, captions = optimizer_layers(static_optimizers)
-    diverged_somewhere = False
-    for indices in np.ndindex(*grid.shape[:3]):
-        surface, scale, momentum = (grid.surfaces[indices[0]],
-                                    grid.learning_rate_scales[indices[1]],
-                                    grid.momenta[indices[2]])
-        entries = leaf(captions, indices).value.split(widgets.LEGEND_SEPARATOR)
-        for name, title in OPTIMIZER_TITLES.items():
-            rate = scale * widgets.base_learning_rate(surface, name)
-            path = descend(name, surface, rate, grid.steps, momentum=momentum)
-            [entry] = [entry for entry in entries if f"{title}, lr {rate:.2g}" in entry]
-            if path.diverged:
-                diverged_somewhere = True
-                assert f"diverged at step {path.diverged_at}" in entry
-            else:
-                assert "diverged" not in entry
-    assert diverged_somewhere, "the test grid must include a diverging learning rate"
-
-
-def test_step_layer_lines_up_with_the_race_picture():
-    """The pixel the race layer records for the start is where its black start dot is drawn,
-    and the step layer puts each optimizer's dot at that same pixel at step 0."""
-    picture = widgets.draw_race(widgets.run_race("ravine", 1.0, 0.9, 10, ("gd", "adam")))
-    x, y = np.round(picture.contour_pixels["gd"][0]).astype(int)
-    race = np.asarray(decoded(picture.png).convert("RGBA"))
-    assert race[y, x, 3] > 200 and race[y, x, :3].max() < 80, "start dot not at its pixel"
-    step_layer = np.asarray(decoded(widgets.draw_step_layer(picture, 0)).convert("RGBA"))
-    assert step_layer[y, x, 3] > 200
-    assert step_layer[y + 40, x, 3] == 0  # away from the dots the layer is see-through
-
-
-def test_base_learning_rate_is_one_over_the_curvature():
-    """Gradient-style optimizers' x1 is 1/L with L the Hessian's largest eigenvalue: 2 for
-    x^2/20 + y^2 everywhere, and Rosenbrock's analytic Hessian at its start."""
-    assert widgets.base_learning_rate("ravine", "gd") == pytest.approx(0.5, rel=1e-6)
-    x, y = SURFACES["rosenbrock"].start
-    hessian = np.array([[1200 * x**2 - 400 * y + 2, -400 * x], [-400 * x, 200]])
-    curvature = np.abs(np.linalg.eigvalsh(hessian)).max()
-    assert widgets.base_learning_rate("rosenbrock", "momentum") == pytest.approx(
-        1 / curvature, rel=1e-5
-    )
-
-
-def test_static_activation_frames_and_parameter_sliders(static_activations):
-    grid = SMALL_ACTIVATION_GRID
-    assert len(static_activations.images) == grid.frame_count == 5
-    choice = static_activations.controls["activation"]
-    slope = static_activations.controls["leaky_relu.slope"]
-    assert [value for _, value in slope.options] == list(grid.parameters["leaky_relu"])
-    assert slope.value == 0.01  # the activation's default parameter
-    stack = static_activations.widget.children[1]
-    assert len(stack.children) == len(choice.options) == 3
-    pictures = {bytes(image.value) for image in static_activations.images}
-    assert len(pictures) == grid.frame_count, "every frame must differ from the others"
-
-
-def test_live_optimizer_redraws_only_what_a_control_changes():
-    grid = widgets.OptimizerGrid(("ravine", "beale"), (0.5, 1.0, 2.0), (0.9,), 20, (0, 20))
-    explorer = widgets.optimizer_explorer(static=False, grid=grid)
-    surface_image, race_image, step_image = explorer.images
-    before = [bytes(image.value) for image in explorer.images]
-    explorer.controls["step"].value = 10
-    assert step_image.value != before[2] and race_image.value == before[1]
-    explorer.controls["learning_rate"].value = 2.0
-    assert race_image.value != before[1] and surface_image.value == before[0]
-    explorer.controls["surface"].value = "beale"
-    assert surface_image.value != before[0]
-    explorer.controls["racing"].value = ("adam",)
-    assert "Adam" in explorer.captions[0].value and "Momentum" not in explorer.captions[0].value
-
-
-def test_live_activation_follows_its_parameter():
-    explorer = widgets.activation_explorer(static=False, grid=SMALL_ACTIVATION_GRID)
-    choice, parameter = explorer.controls["activation"], explorer.controls["parameter"]
-    image = explorer.images[0]
-    assert parameter.disabled  # ReLU has no parameter
-    relu_picture = bytes(image.value)
-    choice.value = "leaky_relu"
-    assert not parameter.disabled and parameter.value == 0.01 and image.value != relu_picture
-    slope_picture = bytes(image.value)
-    parameter.value = 0.3
-    assert image.value != slope_picture
-
-
-def test_explorer_choice_follows_the_book_build(monkeypatch):
-    monkeypatch.setenv(widgets.STATIC_ENVIRONMENT, "1")
-    assert widgets.static_by_default(None) is True
-    monkeypatch.delenv(widgets.STATIC_ENVIRONMENT)
-    assert widgets.static_by_default(None) is False
-    assert widgets.static_by_default(True) is True
-
-
-def test_unknown_names_raise_a_one_line_error():
-    with pytest.raises(ForceMLPError, match="choose from"):
-        widgets.optimizer_explorer(static=False, optimizers=("adamw",))
-    with pytest.raises(ForceMLPError, match="choose from"):
-        widgets.activation_explorer(grid=widgets.ActivationGrid(("swishy",)))
+from forcemlp.numpy_mlp import NumpyMLP
+from forcemlp.optimizers import OPTIMIZER_NAMES, SURFACES, base_learning_rate, descend
+from forcemlp.widgets import base, bundle
+from forcemlp.widgets.gradients import layer_gradient_sizes
 
 
 def load_fetch_tool():
@@ -225,6 +28,7 @@ def load_fetch_tool():
     path = Path(__file__).resolve().parents[1] / "tools" / "fetch_widget_js.py"
     spec = importlib.util.spec_from_file_location("fetch_widget_js", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -244,22 +48,229 @@ def test_widget_js_fetch_checks_integrity_and_keeps_only_what_the_site_serves(
     tmp_path, monkeypatch
 ):
     tool = load_fetch_tool()
+    manager = next(pin for pin in tool.PINS if pin.folder == "html-manager")
     tarball = fake_tarball({
-        "dist/embed.js": b"// the bundle", "dist/embed.js.LICENSE.txt": b"licences",
-        "dist/abc.woff2": b"font", "dist/embed.js.map": b"map", "dist/embed-amd.js": b"amd",
+        "dist/libembed-amd.js": b"// the bundle", "dist/embed.js.LICENSE.txt": b"licences",
+        "dist/abc.woff2": b"font", "dist/embed.js.map": b"map", "dist/embed.js": b"plain",
         "src/index.ts": b"source",
     })
-    monkeypatch.setattr(tool, "pack_tarball", lambda work_dir: tarball)
+    monkeypatch.setattr(tool, "pack_tarball", lambda pin, work_dir: tarball)
     with pytest.raises(tool.FetchError, match="integrity"):
-        tool.fetch(tmp_path)  # not the pinned tarball: refused, nothing installed
+        tool.fetch(tmp_path, (manager,))  # not the pinned tarball: refused, nothing installed
     assert not (tmp_path / "html-manager").exists()
 
-    monkeypatch.setattr(tool, "INTEGRITY", tool.sha512_integrity(tarball))
-    assert tool.fetch(tmp_path) is True
-    served = sorted(path.name for path in (tmp_path / "html-manager" / "dist").iterdir())
-    assert served == ["abc.woff2", "embed.js", "embed.js.LICENSE.txt"]
-    assert "__jupyter_widgets_assets_path__" in (tmp_path / "assets-path.js").read_text()
-    assert tool.fetch(tmp_path) is False  # present and verified: nothing to do
-    (tmp_path / "html-manager" / "dist" / "embed.js").write_bytes(b"// tampered")
-    assert tool.fetch(tmp_path) is True  # a changed file is noticed and replaced
-    assert (tmp_path / "html-manager" / "dist" / "embed.js").read_bytes() == b"// the bundle"
+    pinned = tool.Pin(manager.package, manager.version, tool.sha512_integrity(tarball),
+                      manager.folder, manager.keeps)
+    assert tool.fetch(tmp_path, (pinned,)) == [pinned.spec]
+    served = sorted(path.name for path in (tmp_path / "html-manager").iterdir())
+    assert served == ["abc.woff2", "embed.js.LICENSE.txt", "libembed-amd.js", "manifest.json"]
+    assert tool.fetch(tmp_path, (pinned,)) == []  # present and verified: nothing to do
+    (tmp_path / "html-manager" / "libembed-amd.js").write_bytes(b"// tampered")
+    assert tool.fetch(tmp_path, (pinned,)) == [pinned.spec]  # a changed file is replaced
+    assert (tmp_path / "html-manager" / "libembed-amd.js").read_bytes() == b"// the bundle"
+
+
+def test_the_served_anywidget_front_end_is_the_python_package_s_version():
+    """The page's anywidget module must be the one the widgets' state names (~0.11.*)."""
+    import anywidget
+
+    tool = load_fetch_tool()
+    [pin] = [pin for pin in tool.PINS if pin.package == "anywidget"]
+    assert pin.version == anywidget.__version__
+    assert base.BrowserWidget()._model_module_version == f"~{pin.version.rsplit('.', 1)[0]}.*"
+
+
+# ----------------------------------------------------------------------------- infrastructure
+def write_modules(folder: Path, modules: dict[str, str]) -> Path:
+    for name, source in modules.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(source)
+    return folder
+
+
+def run_node(source: str) -> str:
+    """Run an ES module's source with Node (present wherever npm is) and return its stdout."""
+    import shutil
+    import subprocess
+
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed")
+    result = subprocess.run(["node", "--input-type=module", "-e", source], capture_output=True,
+                            text=True, check=True)
+    return result.stdout.strip()
+
+
+def test_bundle_inlines_each_imported_module_once_in_its_own_scope(tmp_path):
+    folder = write_modules(tmp_path, {
+        "shared.js": "const secret = 2;\nexport function double(x) { return secret * x; }\n"
+                     "export const NAME = 'shared';\n",
+        "more.js": 'import { double } from "./shared.js";\nconst secret = 10;\n'
+                   "export function quadruple(x) { return double(double(x)) + secret - 10; }\n",
+        "entry.js": 'import {\n  double as twice,\n  NAME,\n} from "./shared.js";\n'
+                    'import * as more from "./more.js";\n'
+                    "console.log(twice(3), more.quadruple(3), NAME);\nexport default {};\n",
+    })
+    source = bundle.bundle("entry.js", folder)
+    assert source.count("---- shared.js") == 1  # imported twice, inlined once
+    assert source.index("---- shared.js") < source.index("---- more.js") < source.index("---- entry.js")
+    assert "import " not in source.replace("// ", "")
+    assert run_node(source) == "6 12 shared"  # each module's own `secret`, no clash
+
+
+@pytest.mark.parametrize("modules, message", [
+    ({"entry.js": 'import { a } from "./missing.js";\n'}, "no ES module 'missing.js'"),
+    ({"entry.js": 'import { a } from "https://cdn.example/a.js";\n'}, "sibling file"),
+    ({"entry.js": 'import { a } from "./a.js";\n', "a.js": 'import { b } from "./entry.js";\n'},
+     "circle: entry.js -> a.js -> entry.js"),
+    ({"entry.js": 'import { a } from "./a.js";\n', "a.js": "export default 1;\n"},
+     "cannot read 'export default 1;'"),
+    ({"entry.js": 'export { a };\n'}, "cannot read 'export { a };'"),
+])
+def test_bundle_refuses_what_it_cannot_join(tmp_path, modules, message):
+    folder = write_modules(tmp_path, modules)
+    with pytest.raises(ForceMLPError, match=message):
+        bundle.bundle("entry.js", folder)
+
+
+def test_every_package_module_bundles():
+    for path in sorted(bundle.JS_FOLDER.glob("*.js")):
+        if "export default" in path.read_text():
+            assert "export default" in bundle.bundle(path.name)
+
+
+class Dial(base.BrowserWidget):
+    title = "dial"
+    _esm = "export default { render() {} };"
+    level = traitlets.Float(0.5).tag(sync=True)
+    names = traitlets.List(traitlets.Unicode(), default_value=["a"]).tag(sync=True)
+
+    @traitlets.validate("level")
+    def _check_level(self, proposal):
+        return base.check_range("level", proposal["value"], 0.0, 1.0)
+
+    @traitlets.validate("names")
+    def _check_names(self, proposal):
+        return base.check_subset("names", proposal["value"], ("a", "b"))
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"level": 1.5}, "level must be a number from 0 to 1, got 1.5"),
+    ({"level": float("nan")}, "level must be a number"),
+    ({"level": "high"}, "dial: The 'level' trait"),
+    ({"names": ["a", "z"]}, r"unknown names \['z'\]: choose from a, b"),
+])
+def test_bad_trait_values_raise_one_line_errors(change, message):
+    with pytest.raises(ForceMLPError, match=message) as raised:
+        Dial(**change)
+    assert "\n" not in str(raised.value)
+    dial = Dial()
+    with pytest.raises(ForceMLPError, match=message):
+        setattr(dial, *next(iter(change.items())))
+    assert dial.level == 0.5 and dial.names == ["a"]  # a refused value changes nothing
+
+
+def test_a_browser_widget_carries_its_bundled_module_and_says_what_it_needs():
+    class Loss(base.BrowserWidget):
+        _module = "descent.js"
+        title = "loss"
+
+    state = Loss().get_state()
+    assert state["_esm"] == bundle.bundle("descent.js")
+    assert "export function descend" in state["_esm"]
+    assert "Jupyter widgets" in repr(Loss()) and "loss" in repr(Loss())
+
+
+# ----------------------------------------------------------------------------- explorers
+def test_optimizer_explorer_state_is_what_the_page_needs():
+    explorer = widgets.optimizer_explorer("rosenbrock", ("gd", "adam"), learning_rate_scale=1.9)
+    state = explorer.get_state()
+    assert state["surface"] == "rosenbrock" and state["optimizers"] == ["gd", "adam"]
+    assert state["start"] == SURFACES["rosenbrock"].start.tolist()
+    assert set(state["surfaces"]) == set(SURFACES) and set(state["optimizer_titles"]) == set(
+        OPTIMIZER_NAMES)
+    assert state["surfaces"]["himmelblau"]["minima"][0] == [3.0, 2.0]
+    assert len(state["surfaces"]["himmelblau"]["minima"]) == 4
+    assert state["position"] == state["steps"] == 150  # the whole path is shown at first
+    assert "export default" in state["_esm"] and "function descend" in state["_esm"]
+
+
+def test_optimizer_explorer_paths_are_numpy_s_descend_for_the_chosen_state():
+    explorer = widgets.optimizer_explorer("ravine", ("gd", "sgd"), steps=40)
+    explorer.learning_rate_scale, explorer.momentum, explorer.start = 4.0, 0.5, [3.0, -1.0]
+    paths = explorer.paths()
+    for name in ("gd", "sgd"):
+        rate = 4.0 * base_learning_rate("ravine", name, [3.0, -1.0])
+        expected = descend(name, "ravine", rate, 40, momentum=0.5, start=np.array([3.0, -1.0]))
+        np.testing.assert_array_equal(paths[name].points, expected.points)
+    assert paths["gd"].diverged  # ×4 of 1/L is twice the stability limit 2/L
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"learning_rate_scale": -0.1}, "learning_rate_scale must be a number from 0.01 to 10"),
+    ({"learning_rate_scale": float("inf")}, "learning_rate_scale must be a number"),
+    ({"surface": "bukin"}, "unknown surface 'bukin'"),
+    ({"optimizers": ["adam", "lbfgs"]}, r"unknown optimizers \['lbfgs'\]"),
+    ({"momentum": 1.0}, "momentum must be a number from 0 to 0.999"),
+    ({"steps": 0}, "steps must be a number from 1 to 1000"),
+    ({"start": [1e9, 0.0]}, "start must be a point"),
+    ({"start": [1.0]}, "start must be a point"),
+])
+def test_optimizer_explorer_refuses_impossible_values(change, message):
+    with pytest.raises(ForceMLPError, match=message):
+        widgets.optimizer_explorer(**{"surface": "ravine", **change})
+    explorer = widgets.optimizer_explorer()
+    with pytest.raises(ForceMLPError, match=message):
+        setattr(explorer, *next(iter(change.items())))
+
+
+def test_activation_explorer_carries_real_digits_and_every_activation(mnist_splits):
+    train = mnist_splits.train
+    explorer = widgets.activation_explorer(train.images[:100], train.labels[:100], "elu")
+    state = explorer.get_state()
+    assert len(state["images"]) == 32 * 784 and state["labels"] == train.labels[:32].tolist()
+    assert state["parameter"] == 1.0  # ELU's default alpha
+    assert set(state["activations"]) == set(ACTIVATIONS)
+    with pytest.raises(ForceMLPError, match="alpha must be a number from 0.1 to 2"):
+        explorer.parameter = 5.0
+    with pytest.raises(ForceMLPError, match="unknown activation 'swishy'"):
+        explorer.activation = "swishy"
+    with pytest.raises(ForceMLPError, match="depth must be"):
+        widgets.activation_explorer(train.images[:8], train.labels[:8], depth=0)
+    with pytest.raises(ForceMLPError, match="uint8 digits"):
+        widgets.activation_explorer(train.features[:8], train.labels[:8])
+
+
+def test_depth_panel_agrees_with_lesson_3s_measurement(mnist_splits):
+    """Lesson 3 measures ‖dE/dW‖ per layer of NumpyMLP(784, 10 x 32, 10, seed 0) on 256 digits;
+    the explorer's panel (other initial weights, 32 digits) must tell the same story: the
+    largest/smallest ratio within a factor of 3 for each activation, sigmoid's thousands of
+    times ReLU's."""
+    train = mnist_splits.train
+    spreads = {}
+    for name in ("sigmoid", "tanh", "relu"):
+        network = NumpyMLP((784, *(32,) * 10, 10), activation=name, seed=0)
+        gradients = network.backward(network.forward(train.features[:256]), train.labels[:256])
+        measured = [np.linalg.norm(gradient) for gradient in gradients.weights]
+        explorer = widgets.activation_explorer(train.images, train.labels, name, depth=10)
+        panel = explorer.gradient_sizes()
+        assert panel == layer_gradient_sizes(name, 10, 32, train.images[:32], train.labels[:32])
+        spreads[name] = max(panel) / min(panel)
+        assert 1 / 3 < spreads[name] / (max(measured) / min(measured)) < 3, name
+    assert spreads["sigmoid"] > 1000 * max(spreads["relu"], spreads["tanh"])
+
+
+def test_what_the_reader_moves_arrives_in_python():
+    """In a live kernel the page's model.save_changes() sends an "update" comm message; the
+    widget applies it through the same checks as Python's own assignments."""
+    explorer = widgets.optimizer_explorer("rosenbrock")
+
+    def update(state: dict) -> None:
+        explorer._handle_msg({"content": {"data": {"method": "update", "state": state,
+                                                   "buffer_paths": []}}, "buffers": []})
+
+    update({"learning_rate_scale": 2.5, "start": [0.5, 2.0], "optimizers": ["adam"]})
+    assert (explorer.learning_rate_scale, explorer.start, explorer.optimizers) == (
+        2.5, [0.5, 2.0], ["adam"])
+    assert list(explorer.paths()) == ["adam"]
+    update({"learning_rate_scale": -1.0})  # refused by the same check (ipywidgets logs it)
+    assert explorer.learning_rate_scale == 2.5

@@ -1,15 +1,21 @@
-"""Serve the ipywidgets HTML manager from the site itself, so widget pages need no CDN.
+"""Serve the widget JavaScript from the site itself, so widget pages need no CDN.
 
-    .venv/bin/python tools/fetch_widget_js.py          # run by `make html` before sphinx-build
+    .venv/bin/python tools/fetch_widget_js.py          # run by conf.py before every build
 
-No PyPI package ships `@jupyter-widgets/html-manager` (the JavaScript that renders embedded
-widget state in a plain web page), so this script takes it from npm with `npm pack`, checks the
-tarball against the sha512 integrity pinned below (npm's `dist.integrity`), and extracts the
-browser bundle `dist/embed.js` with its fonts into `_static/widgets/html-manager/dist/`. It also
-writes `_static/widgets/assets-path.js`, which points the bundle at that folder so its fonts
-load from the site. A second run checks the extracted files against the manifest it wrote and
-does nothing when they match, so it is cheap in every build and works offline once npm's cache
-holds the tarball.
+Three npm packages, each pinned to a version and to npm's sha512 `dist.integrity` of its
+tarball, fetched with `npm pack` and unpacked into `_static/widgets/<folder>/`:
+
+- `@jupyter-widgets/html-manager`: the widget manager for a page without a kernel. Its AMD
+  build `libembed-amd.js` (not the plain `embed.js`, which renders built-in widgets only) lets
+  a loader supply third-party widget modules; its fonts come along.
+- `requirejs`: the AMD loader that build needs.
+- `anywidget`: the front-end of every forcemlp widget; the version is the one the PyPI
+  `anywidget` names in its `_model_module_version`.
+
+`_static/widget-loader.js` (committed, not fetched) points RequireJS at these folders and
+renders the widgets with a loader that never falls back to a CDN. A second run checks the
+unpacked files against the manifest it wrote and does nothing when they match, so it is cheap
+in every build and works offline once npm's cache holds the tarballs.
 """
 from __future__ import annotations
 
@@ -22,27 +28,58 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-PACKAGE = "@jupyter-widgets/html-manager"
-# 1.0.15 is the html-manager released with ipywidgets 8.1.9 / jupyterlab_widgets 3.0.17: it
-# bundles @jupyter-widgets/controls ^5.0.13 and base ^6.0.12, the same as jupyterlab-manager 5.0.16.
-VERSION = "1.0.15"
-INTEGRITY = (
-    "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA=="
-)
-# The plain-script bundle and what it loads at run time; the RequireJS (amd) bundles and the
-# 6 MB source map are not used by the site.
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".eot", ".svg")
-KEPT_NAMES = ("embed.js", "embed.js.LICENSE.txt")
 REPOSITORY = Path(__file__).resolve().parents[1]
 DEFAULT_DESTINATION = REPOSITORY / "_static" / "widgets"
 MANIFEST_NAME = "manifest.json"
-# A relative URL would resolve against each page's own folder; the script's own URL does not.
-ASSETS_PATH_SCRIPT = (
-    "// Written by tools/fetch_widget_js.py: html-manager loads its fonts from this folder.\n"
-    "window.__jupyter_widgets_assets_path__ =\n"
-    '  new URL("html-manager/dist/", document.currentScript.src).href;\n'
+
+
+@dataclass(frozen=True)
+class Pin:
+    """One npm package at one version: which tarball files the site serves, and where."""
+
+    package: str
+    version: str
+    integrity: str
+    folder: str  # under the destination
+    keeps: Callable[[str], bool]  # path inside the tarball's package/ -> served?
+
+    @property
+    def spec(self) -> str:
+        return f"{self.package}@{self.version}"
+
+
+def _html_manager_file(path: str) -> bool:
+    """dist/libembed-amd.js, its licences and the fonts it loads; no maps, no other bundles."""
+    if not path.startswith("dist/") or path.count("/") != 1:
+        return False
+    name = path.removeprefix("dist/")
+    return name in ("libembed-amd.js", "embed.js.LICENSE.txt") or name.endswith(FONT_SUFFIXES)
+
+
+PINS = (
+    # 1.0.15 is the html-manager released with ipywidgets 8.1.9 / jupyterlab_widgets 3.0.17: it
+    # bundles @jupyter-widgets/controls ^5.0.13 and base ^6.0.12, as jupyterlab-manager 5.0.16.
+    Pin(
+        "@jupyter-widgets/html-manager", "1.0.15",
+        "sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
+        "html-manager", _html_manager_file,
+    ),
+    Pin(
+        "requirejs", "2.3.8",
+        "sha512-7/cTSLOdYkNBNJcDMWf+luFvMriVm7eYxp4BcFCsAX0wF421Vyce5SXP17c+Jd5otXKGNehIonFlyQXSowL6Mw==",
+        "requirejs", lambda path: path == "require.js",
+    ),
+    # The same file as the PyPI anywidget 0.11.0's nbextension/index.js: an AMD module.
+    Pin(
+        "anywidget", "0.11.0",
+        "sha512-LHZgW2j5UjyerZSZcO+BtZPXGMSORQV2bUT480hOR5x/BXS8sOradi/71amJfMueSEnKX0dqPwTfsOGHTsyZpQ==",
+        "anywidget", lambda path: path in ("dist/index.js", "LICENSE"),
+    ),
 )
 
 
@@ -59,37 +96,27 @@ def sha256_hex(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def is_kept(member_name: str) -> bool:
-    """True for the files of the tarball's dist/ that the site serves."""
-    if not member_name.startswith("package/dist/") or member_name.count("/") != 2:
-        return False
-    name = member_name.rsplit("/", 1)[1]
-    return name in KEPT_NAMES or name.endswith(FONT_SUFFIXES)
-
-
-def is_installed(destination: Path) -> bool:
-    """True when a previous run extracted this pinned version and no file has changed since."""
-    manifest_path = destination / "html-manager" / MANIFEST_NAME
+def is_installed(pin: Pin, destination: Path) -> bool:
+    """True when a previous run unpacked this pinned version and no file has changed since."""
+    folder = destination / pin.folder
+    manifest_path = folder / MANIFEST_NAME
     if not manifest_path.is_file():
         return False
     manifest = json.loads(manifest_path.read_text())
-    if manifest.get("integrity") != INTEGRITY:
+    if manifest.get("integrity") != pin.integrity:
         return False
-    dist = destination / "html-manager" / "dist"
-    files_match = all(
-        (dist / name).is_file() and sha256_hex(dist / name) == digest
+    return all(
+        (folder / name).is_file() and sha256_hex(folder / name) == digest
         for name, digest in manifest["files"].items()
     )
-    assets_script = destination / "assets-path.js"
-    return files_match and assets_script.is_file() and assets_script.read_text() == ASSETS_PATH_SCRIPT
 
 
-def pack_tarball(work_dir: Path) -> bytes:
+def pack_tarball(pin: Pin, work_dir: Path) -> bytes:
     """`npm pack` the pinned version into work_dir and return the tarball's bytes."""
     if shutil.which("npm") is None:
         raise FetchError("npm is not installed: install Node.js/npm (e.g. apt-get install npm).")
     command = [
-        "npm", "pack", f"{PACKAGE}@{VERSION}", "--pack-destination", str(work_dir), "--json",
+        "npm", "pack", pin.spec, "--pack-destination", str(work_dir), "--json",
         "--prefer-offline",  # npm's cache is enough once it holds the tarball
     ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=work_dir, check=False)
@@ -99,47 +126,54 @@ def pack_tarball(work_dir: Path) -> bytes:
     return (work_dir / filename).read_bytes()
 
 
-def extract(tarball: Path, destination: Path) -> dict[str, str]:
-    """Extract the served dist/ files; return {file name: sha256} for the manifest."""
-    dist = destination / "html-manager" / "dist"
-    if dist.exists():
-        shutil.rmtree(dist)
-    dist.mkdir(parents=True)
+def extract(pin: Pin, tarball: Path, destination: Path) -> dict[str, str]:
+    """Unpack the served files (flat, by base name); return {file name: sha256}."""
+    folder = destination / pin.folder
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     digests = {}
     with tarfile.open(tarball) as archive:
         for member in archive.getmembers():
-            if not (member.isfile() and is_kept(member.name)):
+            path = member.name.removeprefix("package/")
+            if not (member.isfile() and pin.keeps(path)):
                 continue
-            name = member.name.rsplit("/", 1)[1]
+            name = path.rsplit("/", 1)[-1]
             source = archive.extractfile(member)
             assert source is not None  # a regular file always has content
-            (dist / name).write_bytes(source.read())
-            digests[name] = sha256_hex(dist / name)
-    if "embed.js" not in digests:
-        raise FetchError(f"{PACKAGE}@{VERSION} has no dist/embed.js; check the pinned version.")
+            (folder / name).write_bytes(source.read())
+            digests[name] = sha256_hex(folder / name)
+    if not any(name.endswith(".js") for name in digests):
+        raise FetchError(f"{pin.spec} holds none of the files the site serves; check the pin.")
     return digests
 
 
-def fetch(destination: Path = DEFAULT_DESTINATION) -> bool:
-    """Install the widget JavaScript under destination; False when it was already there."""
-    if is_installed(destination):
+def fetch_one(pin: Pin, destination: Path) -> bool:
+    """Install one pinned package under destination; False when it was already there."""
+    if is_installed(pin, destination):
         return False
-    with tempfile.TemporaryDirectory(prefix="html-manager-") as work:
+    with tempfile.TemporaryDirectory(prefix="widget-js-") as work:
         work_dir = Path(work)
-        tarball_bytes = pack_tarball(work_dir)
+        tarball_bytes = pack_tarball(pin, work_dir)
         actual = sha512_integrity(tarball_bytes)
-        if actual != INTEGRITY:
+        if actual != pin.integrity:
             raise FetchError(
-                f"{PACKAGE}@{VERSION} tarball integrity {actual} differs from the pinned "
-                f"{INTEGRITY}: do not use it; clear npm's cache (npm cache clean --force) and retry."
+                f"{pin.spec} tarball integrity {actual} differs from the pinned "
+                f"{pin.integrity}: do not use it; clear npm's cache (npm cache clean --force) and retry."
             )
-        tarball = work_dir / "html-manager.tgz"
+        tarball = work_dir / "package.tgz"
         tarball.write_bytes(tarball_bytes)
-        digests = extract(tarball, destination)
-    manifest = {"package": PACKAGE, "version": VERSION, "integrity": INTEGRITY, "files": digests}
-    (destination / "html-manager" / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1))
-    (destination / "assets-path.js").write_text(ASSETS_PATH_SCRIPT)
+        digests = extract(pin, tarball, destination)
+    manifest = {"package": pin.package, "version": pin.version, "integrity": pin.integrity,
+                "files": digests}
+    (destination / pin.folder / MANIFEST_NAME).write_text(json.dumps(manifest, indent=1))
     return True
+
+
+def fetch(destination: Path = DEFAULT_DESTINATION, pins: tuple[Pin, ...] = PINS) -> list[str]:
+    """Install every pinned package; returns the ones that had to be (re)installed."""
+    destination.mkdir(parents=True, exist_ok=True)
+    return [pin.spec for pin in pins if fetch_one(pin, destination)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,12 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     try:
-        fetched = fetch(arguments.destination)
+        installed = fetch(arguments.destination)
     except FetchError as error:
         print(f"fetch_widget_js: {error}", file=sys.stderr)
         return 2
-    state = "installed" if fetched else "already present and verified"
-    print(f"{PACKAGE}@{VERSION}: {state} in {arguments.destination}")
+    for pin in PINS:
+        state = "installed" if pin.spec in installed else "already present and verified"
+        print(f"{pin.spec}: {state} in {arguments.destination / pin.folder}")
     return 0
 
 

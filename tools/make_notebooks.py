@@ -3,7 +3,9 @@
     make notebooks      # or: python tools/make_notebooks.py
 
 Each notebook holds its lesson's cells, after one first cell that installs forcemlp where it
-is missing (Colab, a bare Jupyter); where forcemlp is installed, that cell does nothing.
+is missing (Colab, a bare Jupyter); where forcemlp is installed, that cell does nothing. The
+cell installs the release the notebook was made with, the tag ``v<forcemlp.__version__>``,
+so a notebook never meets a later, different forcemlp (see the README on cutting a release).
 """
 from __future__ import annotations
 
@@ -12,15 +14,19 @@ from pathlib import Path
 import jupytext
 import nbformat
 
+from forcemlp import __version__
+
 ROOT = Path(__file__).resolve().parents[1]
-INSTALL_SOURCE = '''\
-# On Colab or a fresh Jupyter, install forcemlp first; where it is installed this does nothing.
+REPOSITORY = "https://github.com/forcemlp/forcemlp"
+RELEASE_TAG = f"v{__version__}"
+INSTALL_SOURCE = f'''\
+# On Colab or a fresh Jupyter, install forcemlp {__version__}, the release this notebook
+# was made with; where forcemlp is installed, this does nothing.
 import importlib.util
 
 if importlib.util.find_spec("forcemlp") is None:
-    get_ipython().run_line_magic(
-        "pip", 'install --quiet "forcemlp[widgets] @ git+https://github.com/forcemlp/forcemlp"'
-    )'''
+    release = "forcemlp[widgets] @ git+{REPOSITORY}@{RELEASE_TAG}"
+    get_ipython().run_line_magic("pip", f'install --quiet "{{release}}"')'''
 
 
 def lesson_notebook(lesson: Path) -> nbformat.NotebookNode:

@@ -6,5 +6,5 @@ with them (``forcemlp.torch_mlp``, ``forcemlp.keras_mlp``), in an order that can
 from .config import TrainConfig
 from .errors import ForceMLPError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place; pyproject.toml and the notebooks' install cell read it
 __all__ = ["ForceMLPError", "TrainConfig", "__version__"]

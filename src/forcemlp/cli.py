@@ -1,21 +1,30 @@
 """The command line: ``python -m forcemlp train | data | bench``.
 
     python -m forcemlp train --framework torch --epochs 5 --json
+    python -m forcemlp train --fast --run-cache _build/runs
     python -m forcemlp data --dataset fashion-mnist
     python -m forcemlp bench --epochs 1
 
-Every error a user can cause ends as one line on stderr and exit code 2, never a traceback.
+Every error a user can cause, and every error the operating system reports (a folder that
+cannot be read or written, a full disk), ends as one line on stderr and exit code 2, never
+a traceback; a warning is one line too. When the reader of the output goes away (``| head``),
+forcemlp stops quietly with exit code 141, as a program stopped by SIGPIPE does.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
-from .config import TrainConfig
+from .config import TrainConfig, whole_number
 from .errors import ForceMLPError
+from .fileio import reason
+
+BROKEN_PIPE_EXIT = 128 + 13  # what a shell reports for a program ended by SIGPIPE
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -49,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dropout", type=float, default=0.0)
     train.add_argument("--lr-schedule", default="constant",
                        help="constant, or cosine (shrinks the rate towards 0 by the last step)")
+    train.add_argument("--fast", action="store_true",
+                       help="PyTorch's NumPy fast path (plain stacks, Adam, CPU; see the docs)")
+    train.add_argument("--run-cache", default=None, metavar="DIR",
+                       help="reuse this exact run from DIR if it is there, else store it there")
     train.add_argument("--json", action="store_true", help="end with one JSON line of results")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -71,9 +84,10 @@ def command_train(args: argparse.Namespace) -> None:
         activation=args.activation, optimizer=args.optimizer, learning_rate=args.lr,
         epochs=args.epochs, batch_size=args.batch_size, seed=args.seed, dataset=args.dataset,
         device=args.device, train_size=args.train_size, dropout=args.dropout,
-        lr_schedule=args.lr_schedule,
+        lr_schedule=args.lr_schedule, fast=args.fast,
     )
-    result = run(config, data_dir=args.data_dir, progress=not args.quiet, cache=False)
+    cache = args.run_cache if args.run_cache is not None else False
+    result = run(config, data_dir=args.data_dir, progress=not args.quiet, cache=cache)
     print("epoch  train_loss  train_acc  val_loss  val_acc  seconds")
     for epoch in result.history.epochs:
         print(f"{epoch.epoch:>5}  {epoch.train_loss:10.4f}  {epoch.train_accuracy:9.4f}"
@@ -97,8 +111,7 @@ def command_data(args: argparse.Namespace) -> None:
 
 
 def command_bench(args: argparse.Namespace) -> None:
-    if args.epochs <= 0:
-        raise ForceMLPError(f"--epochs must be a positive whole number, got {args.epochs}.")
+    whole_number("--epochs", args.epochs)
     from .bench import format_benchmark, run_benchmark
 
     result = run_benchmark(epochs=args.epochs, data_dir=args.data_dir)
@@ -112,13 +125,47 @@ COMMANDS = {"train": command_train, "data": command_data, "bench": command_bench
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; return the exit code (2 for any error the user can fix)."""
+    if sys.stdout is None:  # started with file descriptor 1 closed
+        return _error("standard output is closed: redirect it, e.g. > results.txt or > /dev/null")
     try:
-        args = build_parser().parse_args(argv)
-        COMMANDS[args.command](args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning_in_one_line
+            args = build_parser().parse_args(argv)
+            COMMANDS[args.command](args)
+            sys.stdout.flush()
     except ForceMLPError as error:
-        print(f"forcemlp: error: {error}", file=sys.stderr)
-        return 2
+        return _error(str(error))
+    except BrokenPipeError:
+        _discard_pending_output()
+        return BROKEN_PIPE_EXIT
+    except OSError as error:  # reading or writing failed below forcemlp's own checks
+        _discard_pending_output()
+        where = error.filename or "the output"
+        return _error(f"{where}: {reason(error)}; check free space and permissions, then rerun")
     except KeyboardInterrupt:
         print("forcemlp: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _error(message: str) -> int:
+    print(f"forcemlp: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _warning_in_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"forcemlp: warning: {message}", file=sys.stderr)
+
+
+def _discard_pending_output() -> None:
+    """Point stdout at /dev/null, so Python's final flush of what could not be written
+    adds no second message at exit."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # not a real file (a test's capture): nothing to flush
+            pass

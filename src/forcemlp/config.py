@@ -1,9 +1,15 @@
-"""One place that says what a training run is, checked before any framework is imported."""
+"""One place that says what a training run is, checked before any framework is imported.
+
+A :class:`TrainConfig` is plain, hashable data: it keys the run cache, and every framework
+reads each field the same way (see :mod:`forcemlp.contract` for which framework supports what).
+"""
 from __future__ import annotations
 
+import itertools
 import math
+import numbers
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
 from .errors import ForceMLPError
@@ -13,29 +19,84 @@ STYLES = ("sequential", "functional")
 OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEVICES = ("auto", "cpu", "cuda")
-T = TypeVar("T")
 LR_SCHEDULES = ("constant", "cosine")
+INPUT_SIZE = 28 * 28
+NUM_CLASSES = 10
+MAX_SEED = 2**32 - 1  # what NumPy's and TensorFlow's seeding accept
+# Far beyond any MLP the book trains (the largest has 670k), and small enough that the weights,
+# their gradients and Adam's two moments (4 x 4 bytes each) fit in a laptop's memory.
+MAX_PARAMETERS = 50_000_000
+T = TypeVar("T")
 
 
 def check_choice(kind: str, value: str, choices: tuple[str, ...]) -> str:
     """Return ``value`` if it is one of ``choices``, else raise a one-line error listing them."""
-    if value not in choices:
+    if not isinstance(value, str) or value not in choices:
         raise ForceMLPError(f"unknown {kind} {value!r}: choose one of {', '.join(choices)}.")
     return value
 
 
+def whole_number(name: str, value: Any, minimum: int = 1, maximum: int | None = None) -> int:
+    """``value`` as an int if it is a whole number in [minimum, maximum]; bools are refused."""
+    if maximum is not None:
+        wanted = f"a whole number from {minimum} to {maximum}"
+    else:
+        wanted = "a positive whole number" if minimum == 1 else f"a whole number of {minimum} or more"
+    is_whole = not isinstance(value, bool) and isinstance(value, numbers.Integral)
+    if not is_whole or value < minimum or (maximum is not None and value > maximum):
+        raise ForceMLPError(f"{name} must be {wanted}, got {value!r}.")
+    return int(value)
+
+
+def real_number(name: str, value: Any) -> float:
+    """``value`` as a float if it is a real number (not a bool, not a string)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ForceMLPError(f"{name} must be a number, got {value!r}.")
+    return float(value)
+
+
 def check_learning_rate(learning_rate: float) -> None:
     """A learning rate must be a finite number above zero."""
-    if not (math.isfinite(learning_rate) and learning_rate > 0):
+    valid = not isinstance(learning_rate, bool) and isinstance(learning_rate, numbers.Real)
+    if not (valid and math.isfinite(learning_rate) and learning_rate > 0):
         raise ForceMLPError(f"learning rate must be a positive number, got {learning_rate!r}.")
 
 
 def check_training_numbers(epochs: int, batch_size: int, learning_rate: float) -> None:
     """The checks every trainer shares, whether called through TrainConfig or directly."""
     for name, value in (("epochs", epochs), ("batch_size", batch_size)):
-        if not isinstance(value, int) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
             raise ForceMLPError(f"{name} must be a positive whole number, got {value!r}.")
     check_learning_rate(learning_rate)
+
+
+def check_hidden_sizes(hidden_sizes: Any) -> tuple[int, ...]:
+    """A non-empty sequence of positive whole numbers, as a tuple; "16" or 16 alone is refused."""
+    example = "e.g. (16,) or [784, 16]"
+    if isinstance(hidden_sizes, str | bytes) or not hasattr(hidden_sizes, "__iter__"):
+        raise ForceMLPError(
+            f"hidden_sizes must be a sequence of layer sizes, {example}; got {hidden_sizes!r}."
+        )
+    sizes = tuple(hidden_sizes)
+    if not sizes:
+        raise ForceMLPError("hidden_sizes is empty: give at least one hidden layer, e.g. --hidden 16.")
+    if any(isinstance(size, bool) or not isinstance(size, numbers.Integral) for size in sizes):
+        raise ForceMLPError(f"hidden layer sizes must be whole numbers, {example}; got {sizes!r}.")
+    if any(size <= 0 for size in sizes):
+        raise ForceMLPError(f"hidden layer sizes must be positive, got {[int(s) for s in sizes]}.")
+    sizes = tuple(int(size) for size in sizes)
+    if (parameters := parameter_count(sizes)) > MAX_PARAMETERS:
+        raise ForceMLPError(
+            f"hidden sizes {list(sizes)} make {parameters:,} parameters, more than the"
+            f" {MAX_PARAMETERS:,} forcemlp trains: choose smaller layers."
+        )
+    return sizes
+
+
+def parameter_count(hidden_sizes: tuple[int, ...]) -> int:
+    """Weights and biases of the MLP 784 -> hidden_sizes -> 10."""
+    sizes = (INPUT_SIZE, *hidden_sizes, NUM_CLASSES)
+    return sum((fan_in + 1) * fan_out for fan_in, fan_out in itertools.pairwise(sizes))
 
 
 def pick(kind: str, name: str, table: Mapping[str, T]) -> T:
@@ -49,8 +110,11 @@ class TrainConfig:
     """Everything that decides a run's result; equal configs give equal metrics on one machine.
 
     The defaults are the seed article's PyTorch model: 784-16-10, ReLU, Adam 1e-3, batch 20,
-    5 epochs. ``train_size`` keeps the first N training images, for quick runs.
-    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`.
+    5 epochs. Every framework reads each field the same way: ``train_size`` keeps the first N
+    training images; ``seed`` fixes the initial weights, the shuffling and dropout;
+    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`;
+    ``fast`` asks PyTorch for its NumPy-and-fused-Adam path (see ``forcemlp.torch_mlp``).
+    A framework that cannot honour a field refuses the run (see :mod:`forcemlp.contract`).
     """
 
     framework: str = "torch"
@@ -67,7 +131,7 @@ class TrainConfig:
     train_size: int | None = None
     dropout: float = 0.0
     lr_schedule: str = "constant"
-    extra: dict[str, Any] = field(default_factory=dict)
+    fast: bool = False
 
     def __post_init__(self) -> None:
         check_choice("framework", self.framework, FRAMEWORKS)
@@ -76,16 +140,25 @@ class TrainConfig:
         check_choice("activation", self.activation, ACTIVATIONS)
         check_choice("device", self.device, DEVICES)
         check_choice("learning-rate schedule", self.lr_schedule, LR_SCHEDULES)
-        object.__setattr__(self, "hidden_sizes", tuple(int(size) for size in self.hidden_sizes))
-        if not self.hidden_sizes:
-            raise ForceMLPError("hidden_sizes is empty: give at least one hidden layer, e.g. --hidden 16.")
-        if any(size <= 0 for size in self.hidden_sizes):
-            raise ForceMLPError(f"hidden layer sizes must be positive, got {list(self.hidden_sizes)}.")
-        check_training_numbers(self.epochs, self.batch_size, self.learning_rate)
-        if self.train_size is not None and self.train_size <= 0:
-            raise ForceMLPError(f"train_size must be positive, got {self.train_size!r}.")
+        if not isinstance(self.dataset, str):
+            raise ForceMLPError(f"dataset must be a name such as 'mnist', got {self.dataset!r}.")
+        numbers_checked = {
+            "hidden_sizes": check_hidden_sizes(self.hidden_sizes),
+            "learning_rate": real_number("learning rate", self.learning_rate),
+            "epochs": whole_number("epochs", self.epochs),
+            "batch_size": whole_number("batch_size", self.batch_size),
+            "seed": whole_number("seed", self.seed, minimum=0, maximum=MAX_SEED),
+            "dropout": real_number("dropout", self.dropout),
+        }
+        if self.train_size is not None:
+            numbers_checked["train_size"] = whole_number("train_size", self.train_size)
+        for name, value in numbers_checked.items():
+            object.__setattr__(self, name, value)
+        check_learning_rate(self.learning_rate)
         if not 0.0 <= self.dropout < 1.0:
             raise ForceMLPError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
+        if not isinstance(self.fast, bool):
+            raise ForceMLPError(f"fast must be True or False, got {self.fast!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)

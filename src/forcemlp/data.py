@@ -10,36 +10,60 @@ only read, never written to.
 """
 from __future__ import annotations
 
-import gzip
+import errno
 import hashlib
+import math
 import os
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
-from .config import pick
+from .config import pick, whole_number
 from .errors import ForceMLPError
+from .fileio import ensure_writable_folder, reason
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
 ROLES = ("train_images", "train_labels", "test_images", "test_labels")
+# The shapes both MNIST and Fashion-MNIST promise in their IDX headers.
+TRAIN_IMAGES, TRAIN_LABELS = (60_000, 28, 28), (60_000,)
+TEST_IMAGES, TEST_LABELS = (10_000, 28, 28), (10_000,)
+READ_CHUNK = 1 << 20  # compressed bytes read at a time
+DECOMPRESS_CHUNK = 4 << 20  # most bytes one decompression step may produce
 
 
 @dataclass(frozen=True)
 class DataFile:
-    """One of a dataset's four files: its name, and checksums of the .gz and of its contents.
+    """One of a dataset's four files: its name, checksums of the .gz and of its contents, and
+    the array shape its IDX header must promise.
 
     The content checksum is the one that always holds: redistributions (Debian's, for one)
-    recompress the files, which changes the .gz bytes but not what is inside.
+    recompress the files, which changes the .gz bytes but not what is inside. The shape bounds
+    everything read from the file before a byte of it is trusted.
     """
 
     filename: str
     download_hash: str
     content_sha256: str
+    shape: tuple[int, ...]
+
+    @property
+    def magic(self) -> int:
+        return IMAGE_MAGIC if len(self.shape) == 3 else LABEL_MAGIC
+
+    @property
+    def header_size(self) -> int:
+        return 4 + 4 * len(self.shape)
+
+    @property
+    def content_size(self) -> int:
+        """Bytes of the uncompressed file: header, then one byte per pixel or label."""
+        return self.header_size + math.prod(self.shape)
 
 
 @dataclass(frozen=True)
@@ -61,21 +85,25 @@ DATASETS: dict[str, DatasetSpec] = {
                 "train-images-idx3-ubyte.gz",
                 "sha256:440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609",
                 "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+                TRAIN_IMAGES,
             ),
             "train_labels": DataFile(
                 "train-labels-idx1-ubyte.gz",
                 "sha256:3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c",
                 "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+                TRAIN_LABELS,
             ),
             "test_images": DataFile(
                 "t10k-images-idx3-ubyte.gz",
                 "sha256:8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
                 "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+                TEST_IMAGES,
             ),
             "test_labels": DataFile(
                 "t10k-labels-idx1-ubyte.gz",
                 "sha256:f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
                 "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+                TEST_LABELS,
             ),
         },
         mirrors=(
@@ -92,21 +120,25 @@ DATASETS: dict[str, DatasetSpec] = {
                 "train-images-idx3-ubyte.gz",
                 "md5:8d4fb7e6c68d591d4c3dfef9ec88bf0d",
                 "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+                TRAIN_IMAGES,
             ),
             "train_labels": DataFile(
                 "train-labels-idx1-ubyte.gz",
                 "md5:25c81989df183df01b3e8a0aad5dffbe",
                 "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+                TRAIN_LABELS,
             ),
             "test_images": DataFile(
                 "t10k-images-idx3-ubyte.gz",
                 "md5:bef4ecab320f06d8554ea6380940ec79",
                 "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+                TEST_IMAGES,
             ),
             "test_labels": DataFile(
                 "t10k-labels-idx1-ubyte.gz",
                 "md5:bb300cfdad3c16e7a12a480ee83cd310",
                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+                TEST_LABELS,
             ),
         },
         mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
@@ -125,8 +157,20 @@ def dataset_spec(name: str) -> DatasetSpec:
 
 
 def cache_dir(name: str) -> Path:
-    """The per-user folder downloads go to (``$XDG_CACHE_HOME/forcemlp/<name>``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    """The per-user folder downloads go to (``$XDG_CACHE_HOME/forcemlp/<name>``).
+
+    As the XDG specification asks, a relative ``$XDG_CACHE_HOME`` is ignored (it would mean a
+    different folder in every working directory) and ``~/.cache`` is used instead.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no $HOME and no passwd entry
+            raise ForceMLPError(
+                "no home folder to keep downloads in: set XDG_CACHE_HOME to an absolute path,"
+                " or pass --data-dir."
+            ) from None
     return Path(base) / "forcemlp" / name
 
 
@@ -144,7 +188,18 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list
 
 
 def _has_all_files(folder: Path, spec: DatasetSpec) -> bool:
-    return all((folder / data_file.filename).is_file() for data_file in spec.files.values())
+    """Whether ``folder`` holds every file; a folder that cannot be looked into is an error."""
+    try:
+        return all(
+            (folder / data_file.filename).is_file() for data_file in spec.files.values()
+        )
+    except PermissionError as error:
+        raise ForceMLPError(
+            f"cannot look into {folder} ({reason(error)}): make it readable, or point"
+            " FORCEMLP_DATA / --data-dir at another folder."
+        ) from None
+    except OSError:  # not a folder, a dangling link, ...: not where the files are
+        return False
 
 
 def locate(name: str = "mnist", data_dir: str | os.PathLike | None = None,
@@ -170,16 +225,24 @@ def locate(name: str = "mnist", data_dir: str | os.PathLike | None = None,
     return fetch(name, cache_dir(name))
 
 
+# Errors that say the local disk, not the mirror, is at fault: trying another mirror won't help.
+LOCAL_WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS}
+
+
 def fetch(name: str, destination: Path, mirrors: Sequence[str] | None = None) -> Path:
     """Download the four files into ``destination`` from the first mirror that serves them.
 
     pooch writes each download to a temporary file and moves it into place only after its
     checksum matched, so a broken or interrupted download never leaves half a file behind.
+    A destination that cannot be written is reported before anything is downloaded.
     """
     import pooch
 
     spec = dataset_spec(name)
-    destination.mkdir(parents=True, exist_ok=True)
+    ensure_writable_folder(
+        destination, "set XDG_CACHE_HOME to a writable folder, or put the four IDX .gz files"
+        " in a folder and pass --data-dir"
+    )
     errors = []
     for mirror in mirrors or spec.mirrors:
         try:
@@ -192,8 +255,15 @@ def fetch(name: str, destination: Path, mirrors: Sequence[str] | None = None) ->
                     progressbar=False,
                 )
             return destination
+        except OSError as error:
+            if error.errno in LOCAL_WRITE_ERRORS:
+                raise ForceMLPError(
+                    f"cannot save the download in {destination} ({reason(error)}): free some"
+                    " space or set XDG_CACHE_HOME to another folder."
+                ) from None
+            errors.append(f"{mirror}: {_first_line(error)}")
         except Exception as error:  # noqa: BLE001 - any mirror failure means: try the next one
-            errors.append(f"{mirror}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+            errors.append(f"{mirror}: {_first_line(error)}")
     raise ForceMLPError(
         f"could not download {spec.title} ({'; '.join(errors)})."
         " Without a network, put the four IDX .gz files in a folder and pass --data-dir"
@@ -201,8 +271,25 @@ def fetch(name: str, destination: Path, mirrors: Sequence[str] | None = None) ->
     )
 
 
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
 def parse_idx(raw: bytes, expected_magic: int, source: str = "IDX data") -> np.ndarray:
     """Parse IDX bytes into a uint8 array, checking magic number, dimensions and length."""
+    shape = _idx_shape(raw, expected_magic, source)
+    header = 4 + 4 * len(shape)
+    expected = math.prod(shape)  # Python ints: a header of huge dimensions cannot wrap around
+    if len(raw) - header != expected:
+        raise ForceMLPError(
+            f"{source} holds {len(raw) - header} bytes of data but its header promises"
+            f" {expected} for shape {shape}: the file is truncated or corrupt; replace it."
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
+
+
+def _idx_shape(raw: bytes, expected_magic: int, source: str) -> tuple[int, ...]:
+    """The dimensions an IDX header promises, after checking its magic number."""
     if len(raw) < 8:
         raise ForceMLPError(f"{source} is too short to be an IDX file: replace it with a good copy.")
     magic = int.from_bytes(raw[:4], "big")
@@ -213,36 +300,109 @@ def parse_idx(raw: bytes, expected_magic: int, source: str = "IDX data") -> np.n
             " check that the right file sits under this name."
         )
     ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
+    if len(raw) < 4 + 4 * ndim:
         raise ForceMLPError(f"{source} ends inside its IDX header: replace it with a good copy.")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
-    if len(raw) - header != expected:
+    return tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+
+
+def _gunzip_bounded(handle: BinaryIO, limit: int, source: str) -> Iterator[bytes]:
+    """Decompress a .gz stream piece by piece, stopping with an error past ``limit`` bytes.
+
+    Reads ``READ_CHUNK`` compressed bytes at a time and lets no step produce more than
+    ``DECOMPRESS_CHUNK`` bytes, so a small file that expands to gigabytes costs a few
+    megabytes of memory before it is refused. Follows gzip members one after another (as
+    ``gzip`` does), ignoring zero padding after the last.
+    """
+    produced = 0
+    decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    started = False
+    while compressed := handle.read(READ_CHUNK):
+        while compressed:
+            if decompressor.eof:
+                compressed = compressed.lstrip(b"\0")
+                if not compressed:
+                    break
+                decompressor = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+            started = True
+            piece = decompressor.decompress(compressed, DECOMPRESS_CHUNK)
+            produced += len(piece)
+            if produced > limit:
+                raise ForceMLPError(
+                    f"{source} expands to more than the {limit:,} bytes this file holds:"
+                    " it is not the original (perhaps a decompression bomb); replace it."
+                )
+            yield piece
+            compressed = decompressor.unused_data if decompressor.eof else decompressor.unconsumed_tail
+    if not started or not decompressor.eof:
         raise ForceMLPError(
-            f"{source} holds {len(raw) - header} bytes of data but its header promises"
-            f" {expected} for shape {shape}: the file is truncated or corrupt; replace it."
+            f"{source} is not a readable .gz file (it ends before its compressed data does):"
+            " it is truncated or corrupt; replace it with a fresh copy."
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
-def read_verified(path: Path, data_file: DataFile) -> bytes:
-    """Decompress one file and check its contents' sha256, with errors that say what to do."""
+def read_verified(path: Path, data_file: DataFile) -> np.ndarray:
+    """The uint8 array of one data file, read in bounded chunks and checked on the way.
+
+    Before anything is allocated: the .gz is no bigger than its contents could compress to,
+    and its IDX header promises exactly ``data_file.shape``. While reading: decompression
+    stops past the expected size, and the contents' sha256 is computed piece by piece, then
+    compared with the known one. Every failure is one :class:`ForceMLPError` saying what to do.
+    """
+    limit = data_file.content_size
     try:
-        raw = gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, zlib.error) as error:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit + limit // 100 + 4096:  # stored deflate blocks add ~0.01 %
+                raise ForceMLPError(
+                    f"{path} is {size:,} bytes, more than any .gz of this {limit:,}-byte file"
+                    " can be: it is not the original; replace it."
+                )
+            return _read_idx_stream(handle, data_file, str(path))
+    except OSError as error:
+        raise ForceMLPError(
+            f"cannot read {path} ({reason(error)}): check its permissions, or replace it."
+        ) from None
+    except zlib.error as error:
         raise ForceMLPError(
             f"{path} is not a readable .gz file ({error}): it is truncated or corrupt;"
             " replace it with a fresh copy."
         ) from None
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != data_file.content_sha256:
+
+
+def _read_idx_stream(handle: BinaryIO, data_file: DataFile, source: str) -> np.ndarray:
+    """Stream-decompress, check the header, fill a preallocated array, check the sha256."""
+    digest = hashlib.sha256()
+    header = b""
+    contents: np.ndarray | None = None
+    filled = 0
+    for piece in _gunzip_bounded(handle, data_file.content_size, source):
+        digest.update(piece)
+        if contents is None:
+            header += piece
+            if len(header) < data_file.header_size:
+                continue
+            shape = _idx_shape(header, data_file.magic, source)
+            if shape != data_file.shape:
+                raise ForceMLPError(
+                    f"{source} promises an array of shape {shape}, not {data_file.shape}:"
+                    " it is not this dataset's file; replace it with the original."
+                )
+            contents = np.empty(math.prod(shape), dtype=np.uint8)
+            piece, header = header[data_file.header_size:], header[:data_file.header_size]
+        contents[filled:filled + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        filled += len(piece)
+    if contents is None or filled != contents.size:
         raise ForceMLPError(
-            f"{path} fails its checksum (sha256 of contents {digest[:12]}…, expected"
+            f"{source} holds {filled:,} bytes of data where its header promises"
+            f" {math.prod(data_file.shape):,}: the file is truncated or corrupt; replace it."
+        )
+    if (found := digest.hexdigest()) != data_file.content_sha256:
+        raise ForceMLPError(
+            f"{source} fails its checksum (sha256 of contents {found[:12]}…, expected"
             f" {data_file.content_sha256[:12]}…): it is corrupt or another dataset's file;"
             " replace it with the original."
         )
-    return raw
+    return contents.reshape(data_file.shape)
 
 
 @dataclass(frozen=True)
@@ -261,18 +421,10 @@ class Digits:
 @lru_cache(maxsize=4)
 def _load_cached(name: str, folder: Path) -> Digits:
     spec = dataset_spec(name)
-    arrays = {}
-    for role, data_file in spec.files.items():
-        path = folder / data_file.filename
-        magic = IMAGE_MAGIC if role.endswith("images") else LABEL_MAGIC
-        arrays[role] = parse_idx(read_verified(path, data_file), magic, str(path))
-    for part in ("train", "test"):
-        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
-        if len(images) != len(labels):
-            raise ForceMLPError(
-                f"{spec.title} {part} set has {len(images)} images but {len(labels)} labels:"
-                " the files do not belong together; replace them."
-            )
+    arrays = {
+        role: read_verified(folder / data_file.filename, data_file)
+        for role, data_file in spec.files.items()
+    }
     return Digits(name=name, class_names=spec.class_names, folder=folder, **arrays)
 
 
@@ -351,9 +503,9 @@ class Split:
     images: np.ndarray
     labels: np.ndarray
 
-    @property
+    @cached_property
     def features(self) -> np.ndarray:
-        """float32 (N, 784) in [0, 1]: what the models eat."""
+        """float32 (N, 784) in [0, 1]: what the models eat, computed once per Split."""
         return to_features(self.images)
 
     def __len__(self) -> int:
@@ -391,8 +543,7 @@ def load_splits(
     val_indices, test_indices = stratified_split(digits.test_labels, val_size, seed)
     train_images, train_labels = digits.train_images, digits.train_labels
     if train_size is not None:
-        if not 0 < train_size <= len(train_labels):
-            raise ForceMLPError(f"train_size must lie in 1..{len(train_labels)}, got {train_size}.")
+        whole_number("train_size", train_size, maximum=len(train_labels))
         train_images, train_labels = train_images[:train_size], train_labels[:train_size]
     as_int = np.int64
     return Splits(

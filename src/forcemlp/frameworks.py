@@ -11,6 +11,11 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import re
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import ModuleType
 
 from .config import DEVICES, check_choice
@@ -58,11 +63,46 @@ def _quiet_retracing_warnings() -> None:
         tensorflow_logger.addFilter(_not_a_retracing_warning)
 
 
+# What TensorFlow's native code prints while it loads, before it reads TF_CPP_MIN_LOG_LEVEL:
+# absl's notice, info/warning lines (oneDNN, CPU features), and the CUDA builds' duplicate
+# factory registrations. Dropped, so nothing precedes a command's own output or error line.
+START_UP_NOISE = re.compile(
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IW]\d{4} [\d:.]+ +\d+ \S+:\d+\] "
+    r"|E\d{4} [\d:.]+ +\d+ \S+:\d+\] (Unable to register cu\w+ factory|computation placer)"
+)
+
+
+@contextmanager
+def _start_up_noise_dropped() -> Iterator[None]:
+    """Send file descriptor 2 to a temporary file while TensorFlow loads, then pass on every
+    line except the known start-up noise (the native code writes there, not to sys.stderr)."""
+    sys.stderr.flush()
+    try:
+        original = os.fdopen(os.dup(2), "wb")
+    except OSError:  # no stderr at all: nothing to keep clean
+        yield
+        return
+    with original, tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(original.fileno(), 2)
+            capture.seek(0)
+            kept = [line for line in capture.read().splitlines(keepends=True)
+                    if not START_UP_NOISE.match(line.decode(errors="replace"))]
+            if kept:
+                original.write(b"".join(kept))
+
+
 def import_tensorflow() -> ModuleType:
     """tensorflow, imported after torch (see the module docstring), or a clear install hint."""
     _prepare_tensorflow_import()
     try:
-        tensorflow = importlib.import_module("tensorflow")
+        with _start_up_noise_dropped():
+            tensorflow = importlib.import_module("tensorflow")
     except ImportError:
         raise ForceMLPError(f"TensorFlow is not installed: {INSTALL_TENSORFLOW}.") from None
     _quiet_retracing_warnings()
@@ -73,7 +113,8 @@ def import_keras() -> ModuleType:
     """keras 3 on ``$KERAS_BACKEND`` (TensorFlow unless the user chose another backend)."""
     _prepare_tensorflow_import()
     try:
-        keras = importlib.import_module("keras")
+        with _start_up_noise_dropped():
+            keras = importlib.import_module("keras")
     except ImportError as error:
         backend = os.environ["KERAS_BACKEND"]
         if backend == "tensorflow" and (error.name or "").split(".")[0] in {"tensorflow", "keras"}:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ForceMLPError
+from .weights import LayerWeights
 
 
 @dataclass
@@ -135,17 +136,25 @@ def evaluate_log_probabilities(log_probabilities: np.ndarray, labels: np.ndarray
 
 @dataclass
 class RunResult:
-    """Everything one training run produced that the CLI, the book and the run cache keep."""
+    """Everything one training run produced that the CLI, the book and the run cache keep.
+
+    ``weights`` are the trained layers in framework-neutral form (see :mod:`forcemlp.weights`);
+    the run cache stores them beside the JSON record, and a cached result may lack them
+    (``runner.run(config, keep_weights=True)`` retrains then).
+    """
 
     config: dict[str, Any]
     history: History
     test: Evaluation
     seconds: float
     samples_per_second: float
+    train_samples: int
+    weights: tuple[LayerWeights, ...] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_training(
-        cls, config: dict[str, Any], history: History, test: Evaluation, train_count: int
+        cls, config: dict[str, Any], history: History, test: Evaluation, train_count: int,
+        weights: tuple[LayerWeights, ...] | None = None,
     ) -> RunResult:
         """The one timing rule every framework shares, so their speeds compare fairly.
 
@@ -153,10 +162,14 @@ class RunResult:
         transfer or device start-up); ``samples_per_second`` is training images per second of it.
         """
         seconds = history.seconds
-        return cls(config, history, test, seconds, train_count * len(history.epochs) / seconds)
+        return cls(config, history, test, seconds, train_count * len(history.epochs) / seconds,
+                   train_count, weights)
 
     def summary(self) -> dict[str, Any]:
-        """The flat record the CLI prints with ``--json``."""
+        """The flat record the CLI prints with ``--json``: the config, then what the run measured.
+
+        ``epochs`` counts the epochs recorded; ``val_accuracy`` is the kept (best) epoch's.
+        """
         last = self.history.epochs[-1] if self.history.epochs else None
         best = (
             self.history.epochs[self.history.best_epoch - 1]
@@ -164,8 +177,10 @@ class RunResult:
             else last
         )
         return {
+            **self.config,
             "framework": self.history.framework,
             "epochs": len(self.history.epochs),
+            "train_samples": self.train_samples,
             "test_accuracy": self.test.accuracy,
             "test_loss": self.test.loss,
             "test_correct": self.test.correct,
@@ -174,24 +189,29 @@ class RunResult:
             "best_epoch": self.history.best_epoch,
             "seconds": self.seconds,
             "samples_per_second": self.samples_per_second,
-            **{key: value for key, value in self.config.items() if key not in {"framework"}},
         }
 
     def to_dict(self) -> dict[str, Any]:
+        """Everything but the weights, as JSON-ready data."""
         return {
             "config": self.config,
             "history": self.history.to_dict(),
             "test": self.test.to_dict(),
             "seconds": self.seconds,
             "samples_per_second": self.samples_per_second,
+            "train_samples": self.train_samples,
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunResult:
+    def from_dict(
+        cls, data: dict[str, Any], weights: tuple[LayerWeights, ...] | None = None
+    ) -> RunResult:
         return cls(
             config=data["config"],
             history=History.from_dict(data["history"]),
             test=Evaluation.from_dict(data["test"]),
             seconds=data["seconds"],
             samples_per_second=data["samples_per_second"],
+            train_samples=data["train_samples"],
+            weights=weights,
         )

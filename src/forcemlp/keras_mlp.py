@@ -5,8 +5,9 @@
     evaluate(model, splits.test).accuracy
 
 ``fit`` is ``model.fit`` on NumPy arrays plus three things the seed left out: the weights of
-the best validation epoch are restored at the end, a NaN/inf loss stops training with a clear
-error, and the metrics land in the same History every framework returns. It is also faster
+the best validation epoch are restored at the end, a diverging loss stops training with a
+clear error, and the metrics land in the same History every framework returns (all three
+through the shared :class:`forcemlp.training.EpochRecorder`). It is also faster
 than a plain ``model.fit``: Keras runs 64 steps per call, so the per-step Python overhead (on
 a CPU, most of the cost of a batch of 32) is paid 64 times less often, and long runs are
 compiled by XLA, which takes seconds once and then makes every step cheaper (here, the seed
@@ -15,7 +16,6 @@ model's epoch on a 2-core CPU drops to about a third). Neither changes the model
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -27,13 +27,16 @@ from .config import (
     STYLES,
     TrainConfig,
     check_choice,
+    check_hidden_sizes,
     check_learning_rate,
     check_training_numbers,
 )
 from .data import Split, Splits, one_hot, to_features
 from .errors import ForceMLPError
 from .frameworks import import_keras, keras_device
-from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
+from .history import Evaluation, History, RunResult, evaluate_log_probabilities
+from .training import EpochRecorder
+from .weights import LayerWeights, layer_weights
 
 keras = import_keras()
 
@@ -86,11 +89,7 @@ def build_mlp(
     """
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("style", style, STYLES)
-    hidden_sizes = tuple(int(size) for size in hidden_sizes)
-    if not hidden_sizes or min(hidden_sizes) <= 0:
-        raise ForceMLPError(
-            f"hidden sizes must be positive and at least one, got {list(hidden_sizes)}."
-        )
+    hidden_sizes = check_hidden_sizes(hidden_sizes)
     if not 0.0 <= dropout < 1.0:
         raise ForceMLPError(f"dropout must lie in [0, 1), got {dropout!r}.")
     layers = _layers(hidden_sizes, activation, dropout, seed)
@@ -159,51 +158,33 @@ def compile_model(
 
 
 class _Recorder(keras.callbacks.Callback):
-    """Times each epoch, stops on a NaN/inf loss, and keeps the best validation weights."""
+    """Hands Keras' epochs to the shared :class:`~forcemlp.training.EpochRecorder`.
 
-    def __init__(self, history: History) -> None:
+    Keras logs the running per-sample mean of the loss and accuracy (every
+    ``STEPS_PER_EXECUTION`` steps); the recorder checks them for divergence and keeps the best
+    validation weights.
+    """
+
+    def __init__(self, recorder: EpochRecorder, batch_size: int) -> None:
         super().__init__()
-        self.history = history
-        self.best_accuracy = -math.inf
-        self.best_weights: list[np.ndarray] | None = None
-        self.bad_loss: str | None = None
-        self.epoch_start = 0.0
-
-    def _check(self, logs: dict[str, Any] | None, where: str) -> None:
-        for name in ("loss", "val_loss"):
-            value = (logs or {}).get(name)
-            if value is not None and not math.isfinite(float(value)):
-                self.bad_loss = f"{name} became {float(value)} {where}"
-                self.model.stop_training = True
-                return
+        self.recorder = recorder
+        self.batch_size = batch_size
+        self.steps_per_epoch = math.ceil(recorder.train_count / batch_size)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self.epoch_start = time.perf_counter()
+        self.recorder.start_epoch()
 
     def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
-        self._check(logs, f"in epoch {len(self.history.epochs) + 1}")
+        step = min(batch + 1, self.steps_per_epoch)  # Keras counts whole executions of 64 steps
+        seen = min(step * self.batch_size, self.recorder.train_count)
+        self.recorder.batches_done(step, seen, float(logs["loss"]) * seen)
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
-        self._check(logs, f"in epoch {epoch + 1}")
-        if self.bad_loss:
-            return
-        metrics = EpochMetrics(
-            epoch=epoch + 1,
-            train_loss=float(logs["loss"]),
-            train_accuracy=float(logs["accuracy"]),
-            val_loss=float(logs["val_loss"]),
-            val_accuracy=float(logs["val_accuracy"]),
-            seconds=time.perf_counter() - self.epoch_start,
+        count = self.recorder.train_count
+        self.recorder.end_epoch(
+            float(logs["loss"]) * count, float(logs["accuracy"]) * count,
+            float(logs["val_loss"]), float(logs["val_accuracy"]), snapshot=self.model.get_weights,
         )
-        self.history.append(metrics)
-        if metrics.val_accuracy > self.best_accuracy:
-            self.best_accuracy = metrics.val_accuracy
-            self.best_weights = self.model.get_weights()
-            self.history.best_epoch = metrics.epoch
-
-    def on_train_end(self, logs: dict[str, Any] | None = None) -> None:
-        if self.best_weights is not None and not self.bad_loss:
-            self.model.set_weights(self.best_weights)
 
 
 def fit(
@@ -220,15 +201,15 @@ def fit(
     """Compile and train on ``splits.train``, validating on ``splits.val`` after each epoch.
 
     Returns per-epoch, per-sample averaged metrics; the model ends with the weights of its best
-    validation-accuracy epoch (``history.best_epoch``). A NaN/inf loss raises ForceMLPError.
+    validation-accuracy epoch (``history.best_epoch``). A diverging loss raises ForceMLPError
+    (the shared rule of :mod:`forcemlp.training`).
     """
     check_training_numbers(epochs, batch_size, learning_rate)
     keras.utils.set_random_seed(seed)
     total_steps = epochs * math.ceil(len(splits.train) / batch_size)
     compile_model(model, optimizer, learning_rate, xla=total_steps >= XLA_MIN_STEPS,
                   lr_schedule=lr_schedule, total_steps=total_steps)
-    history = History(framework="keras")
-    recorder = _Recorder(history)
+    recorder = EpochRecorder("keras", epochs, len(splits.train), learning_rate, progress)
     model.fit(
         splits.train.features,
         one_hot(splits.train.labels, NUM_CLASSES),
@@ -236,15 +217,11 @@ def fit(
         epochs=epochs,
         batch_size=batch_size,
         shuffle=True,
-        callbacks=[recorder],
-        verbose=1 if progress else 0,
+        callbacks=[_Recorder(recorder, batch_size)],
+        verbose=0,
     )
-    if recorder.bad_loss:
-        raise ForceMLPError(
-            f"training diverged: the {recorder.bad_loss}; lower the learning rate"
-            f" (it was {learning_rate:g})."
-        )
-    return history
+    model.set_weights(recorder.best_snapshot)
+    return recorder.history
 
 
 def predict_probabilities(model: Any, images: np.ndarray) -> np.ndarray:
@@ -294,4 +271,14 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
             lr_schedule=config.lr_schedule,
         )
         test = evaluate(model, splits.test)
-    return RunResult.from_training(config.to_dict(), history, test, len(splits.train))
+    return RunResult.from_training(config.to_dict(), history, test, len(splits.train),
+                                   weights=trained_weights(model))
+
+
+def trained_weights(model: Any) -> tuple[LayerWeights, ...]:
+    """The Dense layers' kernels (in, out), transposed to framework-neutral (out, in), and
+    biases, input layer first."""
+    dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    return layer_weights(
+        (np.asarray(layer.kernel).T, np.asarray(layer.bias)) for layer in dense
+    )

@@ -23,18 +23,19 @@ from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .activations import get_activation
-from .config import TrainConfig, learning_rate_at
+from .config import TrainConfig, check_training_numbers, learning_rate_at, pick
 from .data import Split, Splits, one_hot
 from .errors import ForceMLPError
-from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
+from .history import Evaluation, History, RunResult, evaluate_log_probabilities
 from .optimizers import make_optimizer
+from .training import EpochRecorder
+from .weights import LayerWeights, layer_weights
 
 # Activations that saturate (or do nothing) keep Xavier's variance; the ReLU family zeroes about
 # half of its inputs, so He doubles the variance to keep signals the same size layer to layer.
@@ -262,14 +263,6 @@ def evaluate(model: NumpyMLP, split: Split) -> Evaluation:
     return evaluate_log_probabilities(model.predict_log_probabilities(split.features), split.labels)
 
 
-def _require_finite(loss: float, where: str, learning_rate: float) -> None:
-    if not np.isfinite(loss):
-        raise ForceMLPError(
-            f"the loss became {loss} {where}: training diverged;"
-            f" lower the learning rate (now {learning_rate:g})."
-        )
-
-
 def train(
     model: NumpyMLP,
     splits: Splits,
@@ -284,67 +277,47 @@ def train(
     """Mini-batch training: shuffle, then per batch forward, backward and one optimizer step.
 
     ``optimizer`` is one of config.OPTIMIZERS. After each epoch the model is judged on the
-    validation set; at the end the weights of the best validation epoch are put back. A loss
-    that stops being finite raises ForceMLPError.
+    validation set; at the end the weights of the best validation epoch are put back. A
+    diverging loss raises ForceMLPError (the shared rule of :mod:`forcemlp.training`).
     """
-    from tqdm.auto import tqdm
-
-    if optimizer not in CONFIG_OPTIMIZERS:
-        raise ForceMLPError(
-            f"unknown optimizer {optimizer!r}: choose one of {', '.join(CONFIG_OPTIMIZERS)}."
-        )
-    stepper = make_optimizer(CONFIG_OPTIMIZERS[optimizer], learning_rate)
-    total_steps = epochs * math.ceil(len(splits.train) / batch_size)
+    check_training_numbers(epochs, batch_size, learning_rate)
+    stepper = make_optimizer(pick("optimizer", optimizer, CONFIG_OPTIMIZERS), learning_rate)
+    steps_per_epoch = math.ceil(len(splits.train) / batch_size)
     train_features, train_labels = splits.train.features, splits.train.labels
-    val_features = splits.val.features
     shuffle = np.random.default_rng(seed)
-    history = History(framework="numpy")
-    best_parameters, best_accuracy = model.parameters.copy(), -1.0
-    for epoch in range(1, epochs + 1):
-        started = time.perf_counter()
+    recorder = EpochRecorder("numpy", epochs, len(train_labels), learning_rate, progress)
+    for epoch in range(epochs):
+        recorder.start_epoch()
         order = shuffle.permutation(len(train_labels))
-        batches = [order[start:start + batch_size] for start in range(0, len(order), batch_size)]
         loss_sum, correct = 0.0, 0
-        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up shows as a NaN loss
-            for number, batch in enumerate(
-                tqdm(batches, desc=f"epoch {epoch}/{epochs}", disable=not progress, leave=False)
-            ):
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up shows in the loss
+            for step, start in enumerate(range(0, len(order), batch_size), start=1):
+                batch = order[start:start + batch_size]
                 labels = train_labels[batch]
                 forward = model.forward(train_features[batch])
-                loss = model.loss(forward, labels)
-                _require_finite(loss, f"in epoch {epoch}, batch {number + 1}", learning_rate)
+                loss_sum += model.loss(forward, labels) * len(batch)
+                recorder.batches_done(step, start + len(batch), loss_sum)
                 gradient = model.backward(forward, labels).vector
                 stepper.learning_rate = learning_rate_at(
-                    learning_rate, lr_schedule, (epoch - 1) * len(batches) + number, total_steps
+                    learning_rate, lr_schedule, epoch * steps_per_epoch + step - 1,
+                    epochs * steps_per_epoch,
                 )
                 model.parameters[...] = stepper.step(model.parameters, gradient)
-                loss_sum += loss * len(batch)
                 correct += int((forward.log_probabilities.argmax(axis=1) == labels).sum())
-            val = evaluate_log_probabilities(
-                model.predict_log_probabilities(val_features), splits.val.labels
-            )
-        _require_finite(val.loss, f"on the validation set after epoch {epoch}", learning_rate)
-        history.append(EpochMetrics(
-            epoch=epoch,
-            train_loss=loss_sum / len(order),
-            train_accuracy=correct / len(order),
-            val_loss=val.loss,
-            val_accuracy=val.accuracy,
-            seconds=time.perf_counter() - started,
-        ))
-        if val.accuracy > best_accuracy:
-            best_parameters, best_accuracy = model.parameters.copy(), val.accuracy
-            history.best_epoch = epoch
-    model.parameters[...] = best_parameters
-    return history
+            val = evaluate(model, splits.val)
+        recorder.end_epoch(loss_sum, correct, val.loss, val.accuracy,
+                           snapshot=model.parameters.copy)
+    model.parameters[...] = recorder.best_snapshot
+    return recorder.history
+
+
+def trained_weights(model: NumpyMLP) -> tuple[LayerWeights, ...]:
+    """The model's layers as framework-neutral float32 (out, in) weights and biases."""
+    return layer_weights(zip(model.weights, model.biases))
 
 
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
-    """Build, train and test the NumPy MLP a TrainConfig describes (the runner calls this)."""
-    if config.dropout:
-        raise ForceMLPError("the NumPy MLP has no dropout: use --dropout 0 or --framework torch.")
-    if config.device == "cuda":
-        raise ForceMLPError("the NumPy MLP runs on the CPU only: use --device cpu or auto.")
+    """Build, train and test the NumPy MLP a TrainConfig describes (the runner's adapter)."""
     model = NumpyMLP(
         (splits.train.images[0].size, *config.hidden_sizes, len(splits.class_names)),
         activation=config.activation,
@@ -356,4 +329,5 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
         lr_schedule=config.lr_schedule,
     )
     test = evaluate(model, splits.test)
-    return RunResult.from_training(config.to_dict(), history, test, len(splits.train))
+    return RunResult.from_training(config.to_dict(), history, test, len(splits.train),
+                                   weights=trained_weights(model))

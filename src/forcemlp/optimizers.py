@@ -11,7 +11,8 @@ count starting at 1; products, squares and square roots are element-wise.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,45 @@ TORCH_DEFAULT_LEARNING_RATES = {
 }
 
 
+UINT32 = 0xFFFFFFFF
+
+
+class SeededNormal:
+    """Standard normal numbers from a seed, the same in Python and in the browser.
+
+    mulberry32 (a 32-bit generator that JavaScript computes exactly) and Box–Muller, written
+    operation for operation like ``SeededNormal`` in ``widgets/js/random.js``: the explorer's
+    SGD noise in the page is the noise ``descend("sgd", ...)`` adds here.
+    """
+
+    def __init__(self, seed: int = 0):
+        self.state = int(seed) & UINT32
+
+    def next_uint32(self) -> int:
+        """The next 32-bit unsigned integer of mulberry32."""
+        self.state = (self.state + 0x6D2B79F5) & UINT32
+        t = self.state
+        t = ((t ^ (t >> 15)) * (t | 1)) & UINT32
+        t ^= (t + (((t ^ (t >> 7)) * (t | 61)) & UINT32)) & UINT32
+        return (t ^ (t >> 14)) & UINT32
+
+    def uniform(self) -> float:
+        """Uniform in (0, 1): never 0, so its logarithm is finite."""
+        return (self.next_uint32() + 0.5) / 4294967296.0
+
+    def normal(self) -> float:
+        """Box–Muller on two uniforms (the sine half is not used)."""
+        radius = math.sqrt(-2.0 * math.log(self.uniform()))
+        return radius * math.cos(2.0 * math.pi * self.uniform())
+
+    def standard_normal(self, shape: int | tuple[int, ...] = ()) -> np.ndarray:
+        """An array of standard normal numbers, drawn in C order."""
+        values = np.empty(shape)
+        for index in np.ndindex(values.shape):
+            values[index] = self.normal()
+        return values
+
+
 class GradientDescent:
     """Vanilla gradient descent: θ ← θ − η g."""
 
@@ -50,14 +90,15 @@ class GradientDescent:
 class NoisyGradientDescent(GradientDescent):
     """SGD as the explorer shows it: gradient descent on a noisy gradient, θ ← θ − η (g + σ ξ).
 
-    ξ is fresh standard Gaussian noise each step (seeded). It stands in for the error a
-    mini-batch makes when it estimates the full gradient from a few samples.
+    ξ is fresh standard Gaussian noise each step, from :class:`SeededNormal` (the browser
+    draws the same). It stands in for the error a mini-batch makes when it estimates the full
+    gradient from a few samples.
     """
 
     def __init__(self, learning_rate: float, noise_scale: float = 1.0, seed: int = 0):
         super().__init__(learning_rate)
         self.noise_scale = noise_scale
-        self.random = np.random.default_rng(seed)
+        self.random = SeededNormal(seed)
 
     def step(self, params: np.ndarray, gradient: np.ndarray) -> np.ndarray:
         noise = self.random.standard_normal(np.shape(gradient))
@@ -236,6 +277,19 @@ def _beale_gradient(points):
     return np.stack([d_x, d_y], axis=-1)
 
 
+def _himmelblau(points):
+    x, y = points[..., 0], points[..., 1]
+    return (x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2
+
+
+def _himmelblau_gradient(points):
+    x, y = points[..., 0], points[..., 1]
+    return np.stack([
+        4 * x * (x**2 + y - 11) + 2 * (x + y**2 - 7),
+        2 * (x**2 + y - 11) + 4 * y * (x + y**2 - 7),
+    ], axis=-1)
+
+
 def _saddle(points):
     x, y = points[..., 0], points[..., 1]
     return x**2 - y**2
@@ -251,8 +305,9 @@ class Surface:
     """A loss surface f(x, y) to descend: f and its gradient take points of shape (..., 2).
 
     ``start`` is the classic starting point, ``x_range``/``y_range`` a good plotting window,
-    ``minimum`` the global minimum (None when there is none), ``gradient_noise`` the σ that
-    "sgd" adds to the gradient on this surface (about the size of its gradients near the end).
+    ``minimum`` the global minimum (None when there is none) and ``other_minima`` any others
+    as low, ``gradient_noise`` the σ that "sgd" adds to the gradient on this surface (about the
+    size of its gradients near the end).
     """
 
     name: str
@@ -266,6 +321,7 @@ class Surface:
     formula: str = ""
     gradient_noise: float = 1.0
     note: str = ""
+    other_minima: tuple[tuple[float, float], ...] = ()
 
 
 SURFACES: dict[str, Surface] = {
@@ -298,6 +354,14 @@ SURFACES: dict[str, Surface] = {
             minimum=None, formula=r"x^2 - y^2", gradient_noise=0.1,
             note="the gradient vanishes at (0, 0) without a minimum there: escaping takes a push",
         ),
+        Surface(
+            "himmelblau", "Himmelblau", _himmelblau, _himmelblau_gradient,
+            start=np.array([-0.5, -0.5]), x_range=(-5.0, 5.0), y_range=(-5.0, 5.0),
+            minimum=np.array([3.0, 2.0]),
+            other_minima=((-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)),
+            formula=r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2", gradient_noise=2.0,
+            note="four equally deep valleys: where a walk starts decides where it ends",
+        ),
     )
 }
 
@@ -305,6 +369,48 @@ SURFACES: dict[str, Surface] = {
 def get_surface(name: str) -> Surface:
     """The surface called ``name``, or a one-line error listing the names that exist."""
     return pick("surface", name, SURFACES)
+
+
+# Optimizers whose step is learning rate x gradient: their "x1" is 1/L, half of plain gradient
+# descent's stability limit 2/L (L: the largest curvature at the start).
+CURVATURE_SCALED = ("gd", "sgd", "momentum", "nesterov")
+# Adaptive optimizers move about learning_rate per step whatever the gradient's size, so their
+# "x1" is a fraction of the view's width (Adagrad's steps shrink, Adadelta's start tiny).
+VIEW_FRACTION = {"adagrad": 0.1, "adadelta": 2.0, "rmsprop": 0.01, "adam": 0.02}
+CURVATURE_OFFSET = 1e-4
+
+
+def largest_curvature(surface_name: str, point: np.ndarray | Sequence[float]) -> float:
+    """Largest absolute eigenvalue of the surface's Hessian at point, by central differences."""
+    surface = get_surface(surface_name)
+    point = np.asarray(point, dtype=float)
+    rows = [
+        (surface.gradient(point + CURVATURE_OFFSET * unit)
+         - surface.gradient(point - CURVATURE_OFFSET * unit)) / (2 * CURVATURE_OFFSET)
+        for unit in np.eye(2)
+    ]
+    hessian = np.array(rows)
+    return float(np.abs(np.linalg.eigvalsh((hessian + hessian.T) / 2)).max())
+
+
+def base_learning_rate(
+    surface_name: str, optimizer_name: str, start: np.ndarray | Sequence[float] | None = None,
+) -> float:
+    """The learning rate that the explorer's "x1" stands for, from ``start`` (default: the
+    surface's own).
+
+    No single value suits every optimizer on every surface: plain gradient descent needs about
+    1/curvature (0.5 on the ravine, 0.0007 on Rosenbrock), Adam a fraction of the distance to go.
+    """
+    surface = get_surface(surface_name)
+    if optimizer_name in CURVATURE_SCALED:
+        return 1.0 / largest_curvature(surface_name, surface.start if start is None else start)
+    if optimizer_name not in VIEW_FRACTION:
+        raise ForceMLPError(
+            f"unknown optimizer {optimizer_name!r}: choose one of {', '.join(OPTIMIZER_NAMES)}."
+        )
+    view_width = min(np.ptp(surface.x_range), np.ptp(surface.y_range))
+    return VIEW_FRACTION[optimizer_name] * float(view_width)
 
 
 @dataclass(frozen=True)

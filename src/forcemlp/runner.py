@@ -1,74 +1,120 @@
 """Train one configuration in any framework, and remember the result so no model trains twice.
 
     python -m forcemlp train --framework keras --hidden 784 16 --batch-size 32
+    result = run(recipes.SEED_KERAS)               # from the run cache when it was trained
+    result = run(recipes.BEST_MLP, keep_weights=True); result.weights   # trained layers
 
-The book asks for the same runs from several lessons (the recap table, for one) and from the
-paired notebooks; with ``$FORCEMLP_RUN_CACHE`` set, a result is stored as JSON under a key made
-of the configuration and the package's own source, so any code change retrains.
+:func:`run` enforces the contract of :mod:`forcemlp.contract`: an option the framework cannot
+honour is refused in one line before any framework is imported or any data is loaded; with a
+run cache (``$FORCEMLP_RUN_CACHE``, see :mod:`forcemlp.run_cache`) the folder is checked
+before training, and the result and trained weights are stored after it. :func:`remember`
+stores a run a lesson trained in its own cells, so later pages reuse it.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from functools import lru_cache
+import warnings
+from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
 
+from . import run_cache
 from .config import TrainConfig
-from .data import load_splits
+from .contract import check_supported
+from .data import Splits, load_splits
+from .errors import ForceMLPError
+from .fileio import reason
 from .history import RunResult
+from .run_cache import cache_key, source_fingerprint
 
-TRAINERS = {
-    "torch": "forcemlp.torch_mlp",
-    "keras": "forcemlp.keras_mlp",
-    "numpy": "forcemlp.numpy_mlp",
-    "tensorflow": "forcemlp.tf_lowlevel",
-}
+__all__ = ["cache_key", "cached_path", "remember", "run", "source_fingerprint", "train_on"]
 
 
-@lru_cache(maxsize=1)
-def source_fingerprint() -> str:
-    """A hash of forcemlp's own source files: a changed trainer must not reuse old results."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def cache_key(config: TrainConfig) -> str:
-    record = json.dumps(config.to_dict(), sort_keys=True) + source_fingerprint()
-    return hashlib.sha256(record.encode()).hexdigest()[:20]
-
-
-def cached_path(config: TrainConfig) -> Path | None:
-    """Where this run's result is (or would be) stored; None when no cache folder is set."""
-    root = os.environ.get("FORCEMLP_RUN_CACHE")
-    if not root:
+def _cache_folder(cache: bool | str | os.PathLike) -> Path | None:
+    if cache is True:
+        return run_cache.folder_from_environment()
+    if cache is False or cache is None:
         return None
-    return Path(root) / f"{config.framework}-{cache_key(config)}.json"
+    return Path(cache).expanduser().absolute()
+
+
+def cached_path(config: TrainConfig, cache: bool | str | os.PathLike = True) -> Path | None:
+    """Where this run's record is (or would be) stored; None when no cache folder is set."""
+    folder = _cache_folder(cache)
+    return None if folder is None else run_cache.entry_paths(folder, config)[0]
 
 
 def run(
     config: TrainConfig,
     data_dir: str | os.PathLike | None = None,
     progress: bool = False,
-    cache: bool = True,
+    cache: bool | str | os.PathLike = True,
+    keep_weights: bool = False,
 ) -> RunResult:
     """Train ``config`` on its dataset and evaluate on the 8,000 test images.
 
-    Returns the stored result instead when the run cache already holds this exact run.
+    ``cache``: True uses ``$FORCEMLP_RUN_CACHE`` when set, a folder uses that folder, False
+    trains without one. A stored run of this exact configuration and package source comes
+    back without training; ``keep_weights=True`` guarantees ``result.weights`` (a stored run
+    without them trains again). Fresh results always carry their weights.
     """
-    path = cached_path(config) if cache else None
-    if path is not None and path.is_file():
-        return RunResult.from_dict(json.loads(path.read_text()))
+    check_supported(config)
+    folder = _cache_folder(cache)
+    if folder is not None:
+        if (stored := run_cache.load(folder, config, need_weights=keep_weights)) is not None:
+            return stored
+        run_cache.ensure_writable(folder)
     splits = load_splits(config.dataset, data_dir, train_size=config.train_size)
-    trainer = import_module(TRAINERS[config.framework])
-    result = trainer.train_run(config, splits, progress)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
-        partial.write_text(json.dumps(result.to_dict()))
-        partial.replace(path)
+    result = train_on(config, splits, progress)
+    if folder is not None:
+        try:
+            run_cache.store(folder, config, result)
+        except OSError as error:  # the disk filled up during training: keep the result
+            warnings.warn(
+                f"could not store the run in {folder} ({reason(error)}): the result is"
+                " returned but not cached.", RuntimeWarning, stacklevel=2,
+            )
     return result
+
+
+def train_on(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
+    """Train ``config`` on ``splits`` through its framework's adapter (no cache).
+
+    ``splits.train`` is cut to ``config.train_size`` images here, once for every framework.
+    """
+    adapter = check_supported(config)
+    if config.train_size is not None:
+        if config.train_size > len(splits.train):
+            raise ForceMLPError(
+                f"train_size {config.train_size} is more than the {len(splits.train)} training"
+                " images given: ask for fewer."
+            )
+        splits = replace(splits, train=splits.train.head(config.train_size))
+    return import_module(adapter.module).train_run(config, splits, progress)
+
+
+def remember(
+    config: TrainConfig, result: RunResult, cache: bool | str | os.PathLike = True
+) -> Path | None:
+    """Store a run trained elsewhere (a lesson's own cells) under ``config``'s key.
+
+    Later ``run(config)`` calls, on any page, then return it without training. Returns the
+    record's path, or None when no cache folder is set. ``result.config`` must be
+    ``config.to_dict()``: a result is never filed under another run's name.
+    """
+    if result.config != config.to_dict():
+        raise ForceMLPError(
+            "this result was trained with another configuration than the one given: pass the"
+            " config it was trained with (result.config)."
+        )
+    folder = _cache_folder(cache)
+    if folder is None:
+        return None
+    run_cache.ensure_writable(folder)
+    try:
+        return run_cache.store(folder, config, result)
+    except OSError as error:
+        raise ForceMLPError(
+            f"could not store the run in {folder} ({reason(error)}): free some space, or set"
+            " FORCEMLP_RUN_CACHE to another folder."
+        ) from None

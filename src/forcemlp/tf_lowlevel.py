@@ -12,23 +12,25 @@ No Keras at all: ``DenseMLP`` holds its weights as ``tf.Variable``s and computes
     optimizer.apply_gradients(zip(gradients, model.trainable_variables))
 
 ``train_gradient_tape`` wraps it in epochs over shuffled batches, validates after each epoch,
-keeps the best validation weights, and returns forcemlp's shared History and a test Evaluation.
+and records them with the same bookkeeping every framework uses (per-sample averages, the
+divergence rule, the best validation weights kept), returning forcemlp's shared History and
+a test Evaluation.
 """
 from __future__ import annotations
 
 import itertools
 import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .config import TrainConfig, check_training_numbers
+from .config import TrainConfig, check_hidden_sizes, check_training_numbers
 from .data import Split, Splits, to_features
-from .errors import ForceMLPError
 from .frameworks import import_tensorflow, keras_device
-from .history import EpochMetrics, Evaluation, History, RunResult, evaluate_log_probabilities
+from .history import Evaluation, History, RunResult, evaluate_log_probabilities
+from .training import CHECK_EVERY_STEPS, EpochRecorder
+from .weights import LayerWeights, layer_weights
 
 tf = import_tensorflow()
 
@@ -172,13 +174,14 @@ def train_gradient_tape(
 ) -> GradientTapeRun:
     """Train a DenseMLP with Adam by hand: shuffled batches, a validation pass per epoch.
 
-    Metrics are per-sample averages over the epoch; the best validation-accuracy weights are
-    restored at the end; a NaN/inf loss raises ForceMLPError.
+    The shared :class:`~forcemlp.training.EpochRecorder` turns the sums into per-sample
+    averages, stops a diverging run, and keeps the best validation weights, put back at the end.
     """
     check_training_numbers(epochs, batch_size, learning_rate)
     train_count = len(splits.train)
+    tf.random.set_seed(seed)  # the shuffle's order must not depend on what ran before
     with tf.device(keras_device(device, backend="tensorflow")):
-        model = DenseMLP(tuple(hidden_sizes), seed)
+        model = DenseMLP(check_hidden_sizes(hidden_sizes), seed)
         train_step = make_train_step(model, Adam(model.trainable_variables, learning_rate))
         batches = (
             tf.data.Dataset.from_tensor_slices((splits.train.features, splits.train.labels))
@@ -186,68 +189,37 @@ def train_gradient_tape(
             .batch(batch_size)
             .prefetch(tf.data.AUTOTUNE)
         )
-        history = History(framework="tensorflow")
-        best_accuracy, best_weights = -math.inf, None
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
+        recorder = EpochRecorder("tensorflow", epochs, train_count, learning_rate, progress)
+        for _ in range(epochs):
+            recorder.start_epoch()
             loss_sum, correct = tf.constant(0.0), tf.constant(0.0)
-            for features, labels in batches:
+            for step, (features, labels) in enumerate(batches, start=1):
                 batch_loss_sum, batch_correct = train_step(features, labels)
                 loss_sum += batch_loss_sum
                 correct += batch_correct
-            train_loss = float(loss_sum) / train_count
-            if not math.isfinite(train_loss):
-                raise ForceMLPError(
-                    f"training diverged: the loss became {train_loss} in epoch {epoch};"
-                    f" lower the learning rate (it was {learning_rate:g})."
-                )
+                if step % CHECK_EVERY_STEPS == 0:
+                    recorder.batches_done(step, step * batch_size, float(loss_sum))
             val = evaluate(model, splits.val)
-            history.append(EpochMetrics(
-                epoch=epoch,
-                train_loss=train_loss,
-                train_accuracy=float(correct) / train_count,
-                val_loss=val.loss,
-                val_accuracy=val.accuracy,
-                seconds=time.perf_counter() - start,
-            ))
-            if progress:
-                print(_epoch_line(history.epochs[-1], epochs))
-            if val.accuracy > best_accuracy:
-                best_accuracy, best_weights = val.accuracy, model.get_weights()
-                history.best_epoch = epoch
-        model.set_weights(best_weights)
+            recorder.end_epoch(float(loss_sum), float(correct), val.loss, val.accuracy,
+                               snapshot=model.get_weights)
+        model.set_weights(recorder.best_snapshot)
         test = evaluate(model, splits.test)
-    return GradientTapeRun(model=model, history=history, test=test)
+    return GradientTapeRun(model=model, history=recorder.history, test=test)
 
 
-def _epoch_line(metrics: EpochMetrics, epochs: int) -> str:
-    return (
-        f"epoch {metrics.epoch}/{epochs}: loss {metrics.train_loss:.4f}"
-        f" acc {metrics.train_accuracy:.4f}, val loss {metrics.val_loss:.4f}"
-        f" val acc {metrics.val_accuracy:.4f} ({metrics.seconds:.1f} s)"
+def trained_weights(model: DenseMLP) -> tuple[LayerWeights, ...]:
+    """The layers as framework-neutral float32 (out, in) weights: W is stored (in, out) here."""
+    return layer_weights(
+        (weight.numpy().T, bias.numpy()) for weight, bias in zip(model.weights, model.biases)
     )
 
 
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
-    """What ``forcemlp train --framework tensorflow`` runs: the GradientTape loop, cached by
-    the runner like every other framework's run.
-
-    The loop is the lesson's plain one (ReLU layers, hand-written Adam, constant rate), so a
-    configuration asking for anything else gets an error instead of being quietly ignored.
-    """
-    unsupported = {
-        "activation": (config.activation, "relu"), "optimizer": (config.optimizer, "adam"),
-        "style": (config.style, "sequential"), "dropout": (config.dropout, 0.0),
-        "lr_schedule": (config.lr_schedule, "constant"),
-    }
-    for name, (value, only) in unsupported.items():
-        if value != only:
-            raise ForceMLPError(
-                f"the GradientTape trainer supports {name} {only!r} only, not {value!r}:"
-                " use --framework torch or keras for that."
-            )
+    """What ``forcemlp train --framework tensorflow`` runs: the GradientTape loop (ReLU layers,
+    hand-written Adam, constant rate; the runner refuses any other option before this runs)."""
     run = train_gradient_tape(
         splits, config.hidden_sizes, config.epochs, config.batch_size, config.learning_rate,
         config.seed, progress, config.device,
     )
-    return RunResult.from_training(config.to_dict(), run.history, run.test, len(splits.train))
+    return RunResult.from_training(config.to_dict(), run.history, run.test, len(splits.train),
+                                   weights=trained_weights(run.model))

@@ -1,0 +1,156 @@
+"""The one contract every framework's trainer keeps, and what each framework supports.
+
+    from forcemlp.contract import check_supported
+    check_supported(TrainConfig(framework="tensorflow", optimizer="sgd"))  # one-line error
+
+:func:`forcemlp.runner.run` trains every framework through the same small adapter, and refuses
+an option a framework cannot honour *before* importing the framework or loading any data, so
+no option is ever silently ignored. Every field of :class:`~forcemlp.config.TrainConfig` means
+the same thing everywhere: ``train_size`` is the first N training images, ``seed`` fixes the
+initial weights, the shuffling and dropout, ``epochs``/``batch_size``/``learning_rate`` and
+``lr_schedule`` (:func:`~forcemlp.config.learning_rate_at`) drive the optimizer steps,
+``dropout`` acts after every hidden activation, and ``style`` says how the model is written.
+
+Adding a framework (fastai, for instance) takes three steps:
+
+1. Add its name to ``config.FRAMEWORKS`` and an :class:`Adapter` to ``ADAPTERS`` below: the
+   module to import, a title for messages, and its :class:`Capabilities` (everything it
+   supports; the defaults are "all of them").
+2. Write that module with one entry point::
+
+       def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult
+
+   ``splits.train`` already holds ``config.train_size`` images (the runner cuts it), and the
+   config already passed :func:`check_supported`. Inside, keep the bookkeeping shared::
+
+       recorder = EpochRecorder(name, config.epochs, len(splits.train),
+                                config.learning_rate, progress)
+       for each epoch:
+           recorder.start_epoch()
+           for each batch ...:   # every few steps (it checks divergence, moves the bar)
+               recorder.batches_done(step, samples_seen, loss_sum)
+           recorder.end_epoch(loss_sum, correct, val_loss, val_accuracy,
+                              snapshot=copy_weights)
+       put recorder.best_snapshot back into the model
+       return RunResult.from_training(config.to_dict(), recorder.history, test_evaluation,
+                                      len(splits.train), weights=layer_weights(...))
+
+   where the sums are over the epoch's samples (the recorder divides by the sample count),
+   ``test_evaluation`` comes from :func:`forcemlp.history.evaluate_log_probabilities` on
+   ``splits.test``, and ``weights`` are the trained layers as (out, in) / (out,) float32 pairs
+   (:func:`forcemlp.weights.layer_weights`).
+3. Add the name to ``FRAMEWORKS_UNDER_TEST`` in ``tests/test_contract.py``: the contract test
+   then checks per-sample averages, the restored best epoch, same seed ⇒ same metrics,
+   ``train_size``, refusals and the divergence message for it too.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from .config import ACTIVATIONS, DEVICES, LR_SCHEDULES, OPTIMIZERS, STYLES, TrainConfig
+from .errors import ForceMLPError
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """The values of each option a trainer honours; anything else is refused before training."""
+
+    styles: tuple[str, ...] = STYLES
+    activations: tuple[str, ...] = ACTIVATIONS
+    optimizers: tuple[str, ...] = OPTIMIZERS
+    lr_schedules: tuple[str, ...] = LR_SCHEDULES
+    devices: tuple[str, ...] = DEVICES
+    dropout: bool = True
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How the runner reaches one framework: the module holding ``train_run``, and its limits.
+
+    ``fast`` lists what ``TrainConfig(fast=True)`` allows, or is None when there is no fast path.
+    """
+
+    module: str
+    title: str
+    supports: Capabilities = Capabilities()
+    fast: Capabilities | None = None
+
+
+ADAPTERS: dict[str, Adapter] = {
+    "torch": Adapter(
+        "forcemlp.torch_mlp", "PyTorch",
+        fast=Capabilities(
+            styles=("sequential",), activations=("relu", "leaky_relu", "sigmoid", "tanh"),
+            optimizers=("adam",), devices=("auto", "cpu"), dropout=False,
+        ),
+    ),
+    "keras": Adapter("forcemlp.keras_mlp", "Keras"),
+    "numpy": Adapter(
+        "forcemlp.numpy_mlp", "the NumPy MLP",
+        Capabilities(styles=("sequential",), devices=("auto", "cpu"), dropout=False),
+    ),
+    "tensorflow": Adapter(
+        "forcemlp.tf_lowlevel", "the GradientTape trainer",
+        Capabilities(styles=("sequential",), activations=("relu",), optimizers=("adam",),
+                     lr_schedules=("constant",), dropout=False),
+    ),
+}
+
+# TrainConfig field -> (Capabilities field, the word messages use)
+CHOICES = {
+    "style": ("styles", "style"),
+    "activation": ("activations", "activation"),
+    "optimizer": ("optimizers", "optimizer"),
+    "lr_schedule": ("lr_schedules", "learning-rate schedule"),
+    "device": ("devices", "device"),
+}
+
+
+def check_supported(config: TrainConfig) -> Adapter:
+    """The adapter that trains ``config``, or one line naming the option it cannot honour."""
+    adapter = ADAPTERS[config.framework]
+    _refuse_unsupported(config, adapter.title, adapter.supports, _frameworks_supporting)
+    if config.fast:
+        if adapter.fast is None:
+            raise ForceMLPError(
+                f"{adapter.title} has no fast path: leave out fast (--fast); only"
+                f" {' and '.join(name for name, a in ADAPTERS.items() if a.fast)} has one."
+            )
+        _refuse_unsupported(config, f"the fast path of {adapter.title}", adapter.fast,
+                            lambda *_: "leave out fast (--fast) to train with autograd")
+    return adapter
+
+
+def _frameworks_supporting(attribute: str, value: object) -> str:
+    names = [
+        name for name, adapter in ADAPTERS.items()
+        if (value in getattr(adapter.supports, attribute) if attribute != "dropout"
+            else adapter.supports.dropout)
+    ]
+    return f"choose framework {_either(names)} for that"
+
+
+def _either(words: Iterable[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    *others, last = words
+    return f"{', '.join(others)} or {last}" if others else last
+
+
+def _refuse_unsupported(
+    config: TrainConfig, title: str, supports: Capabilities, hint: Callable[[str, object], str]
+) -> None:
+    """Raise for the first option outside ``supports``; ``hint(attribute, value)`` says what to do."""
+    for option, (attribute, word) in CHOICES.items():
+        value, allowed = getattr(config, option), getattr(supports, attribute)
+        if value not in allowed:
+            raise ForceMLPError(
+                f"{title} supports {word} {_either(map(repr, allowed))} only, not"
+                f" {value!r}: {hint(attribute, value)}."
+            )
+    if config.dropout and not supports.dropout:
+        raise ForceMLPError(
+            f"{title} has no dropout (asked for {config.dropout:g}): use dropout 0 or"
+            f" {hint('dropout', True)}."
+        )
+
