@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from .book import BOOK_ROOT, LESSONS, WIDGET_LESSONS, build_book, lesson_notebook
+from .book import BOOK_ROOT, LESSONS, WIDGET_LESSONS, build_book, lesson_notebook, notebook_pages
 
 pytestmark = pytest.mark.book
 
@@ -62,10 +62,11 @@ def test_execution_statistics_and_notebook_downloads(built_book):
     assert "colab.research.google.com" in html and f"notebooks/{LESSONS[0]}.ipynb" in html
 
 
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_committed_notebook_matches_its_lesson(lesson):
+@pytest.mark.parametrize("page", notebook_pages(), ids=lambda page: page.stem)
+def test_committed_notebook_matches_its_page(page):
+    lesson = page.stem
     committed = nbformat.read(BOOK_ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
-    fresh = lesson_notebook(BOOK_ROOT / "lessons" / f"{lesson}.md")
+    fresh = lesson_notebook(page)
     assert [(cell.cell_type, cell.source) for cell in committed.cells] == [
         (cell.cell_type, cell.source) for cell in fresh.cells
     ], f"notebooks/{lesson}.ipynb is stale: run `make notebooks`"
