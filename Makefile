@@ -17,7 +17,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,keras,docs,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[torch,keras,fastai,docs,dev]'
 	touch $@
 
 # The paired .ipynb of each lesson (committed: Colab and Binder open these, not MyST .md).

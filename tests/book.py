@@ -21,7 +21,7 @@ BOOK_ROOT = Path(__file__).resolve().parents[1]
 TEST_BUILD = BOOK_ROOT / "_build" / "test"
 LESSONS = (
     "01_data", "02_feel_the_force", "03_activations", "04_gradient_descent", "05_keras",
-    "06_pytorch", "07_tensorflow_low_level", "09_your_turn", "10_recap",
+    "06_pytorch", "07_tensorflow_low_level", "08_fastai", "09_your_turn", "10_recap",
 )
 WIDGET_LESSONS = ("03_activations", "04_gradient_descent")
 

@@ -567,3 +567,32 @@ def test_explorer_pages_stay_light(site, page_name):
     size = (site / page_name).stat().st_size
     print(f"{page_name}: {size / 1024:.0f} KB")
     assert size <= EXPLORER_PAGE_LIMIT
+
+
+def test_a_chosen_framework_tab_follows_the_reader_across_pages_and_reloads(browser, site_url):
+    """Synced tabs (group "framework"): a choice on one page shows on the next after a reload.
+
+    sphinx-design 0.8.0's design-tabs.js keeps the choice in localStorage; one browser context
+    (one profile) visits the Rosetta page, picks a tab, then opens lesson 8 and reloads it.
+    """
+    def chosen(page) -> list[str]:
+        return page.eval_on_selector_all(
+            "input:checked + label.sd-tab-label[data-sync-group='framework']",
+            "labels => labels.map(label => label.textContent.trim())",
+        )
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if is_local(route.request.url)
+               else route.abort())
+    page.goto(site_url + "docs/rosetta.html", wait_until="load")
+    assert set(chosen(page)) == {"NumPy"}  # the first tab, before any choice
+    page.locator("label.sd-tab-label", has_text="Keras").first.click()
+    assert chosen(page) and set(chosen(page)) == {"Keras"}  # every tab set on the page
+    page.locator("label.sd-tab-label", has_text="PyTorch").first.click()
+    page.goto(site_url + "lessons/08_fastai.html", wait_until="load")
+    page.reload(wait_until="load")
+    assert chosen(page) == ["PyTorch"]  # not the page's first tab, fastai
+    page.goto(site_url + "docs/rosetta.html", wait_until="load")
+    assert set(chosen(page)) == {"PyTorch"}
+    context.close()

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train an MLP and evaluate it on the test set")
     train.add_argument("--framework", default="torch",
-                       help="torch, keras, numpy or tensorflow (the GradientTape loop)")
+                       help="torch, keras, numpy, tensorflow (the GradientTape loop) or fastai")
     train.add_argument("--style", default="sequential", help="sequential or functional")
     train.add_argument("--hidden", type=int, nargs="*", default=[16], metavar="SIZE",
                        help="hidden layer sizes, e.g. --hidden 784 16")
@@ -57,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only the first N training images (quick runs)")
     train.add_argument("--dropout", type=float, default=0.0)
     train.add_argument("--lr-schedule", default="constant",
-                       help="constant, or cosine (shrinks the rate towards 0 by the last step)")
+                       help="constant, cosine (shrinks the rate towards 0 by the last step),"
+                       " or one_cycle (fastai's fit_one_cycle, framework fastai only)")
     train.add_argument("--fast", action="store_true",
                        help="PyTorch's NumPy fast path (plain stacks, Adam, CPU; see the docs)")
     train.add_argument("--run-cache", default=None, metavar="DIR",

@@ -14,12 +14,14 @@ from typing import Any, TypeVar
 
 from .errors import ForceMLPError
 
-FRAMEWORKS = ("torch", "keras", "numpy", "tensorflow")
+FRAMEWORKS = ("torch", "keras", "numpy", "tensorflow", "fastai")
 STYLES = ("sequential", "functional")
 OPTIMIZERS = ("adam", "sgd", "momentum", "nesterov", "rmsprop", "adagrad", "adadelta")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "elu", "gelu", "silu", "softplus")
 DEVICES = ("auto", "cpu", "cuda")
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "one_cycle")
+# What learning_rate_at computes; "one_cycle" is fastai's fit_one_cycle (see forcemlp.contract).
+PER_STEP_SCHEDULES = ("constant", "cosine")
 INPUT_SIZE = 28 * 28
 NUM_CLASSES = 10
 MAX_SEED = 2**32 - 1  # what NumPy's and TensorFlow's seeding accept
@@ -112,7 +114,8 @@ class TrainConfig:
     The defaults are the seed article's PyTorch model: 784-16-10, ReLU, Adam 1e-3, batch 20,
     5 epochs. Every framework reads each field the same way: ``train_size`` keeps the first N
     training images; ``seed`` fixes the initial weights, the shuffling and dropout;
-    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`;
+    ``lr_schedule="cosine"`` shrinks the learning rate along :func:`learning_rate_at`,
+    ``"one_cycle"`` is fastai's ``fit_one_cycle`` (framework fastai only);
     ``fast`` asks PyTorch for its NumPy-and-fused-Adam path (see ``forcemlp.torch_mlp``).
     A framework that cannot honour a field refuses the run (see :mod:`forcemlp.contract`).
     """
@@ -175,7 +178,7 @@ def learning_rate_at(
     from the full rate at the first step towards zero at the last, so the final epochs take
     small, careful steps near the minimum (Keras' ``CosineDecay`` with ``alpha=0``).
     """
-    check_choice("learning-rate schedule", schedule, LR_SCHEDULES)
+    check_choice("learning-rate schedule", schedule, PER_STEP_SCHEDULES)
     if schedule == "constant":
         return learning_rate
     return learning_rate * 0.5 * (1.0 + math.cos(math.pi * min(step, total_steps) / total_steps))

@@ -48,7 +48,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from .config import ACTIVATIONS, DEVICES, LR_SCHEDULES, OPTIMIZERS, STYLES, TrainConfig
+from .config import ACTIVATIONS, DEVICES, OPTIMIZERS, PER_STEP_SCHEDULES, STYLES, TrainConfig
 from .errors import ForceMLPError
 
 
@@ -59,7 +59,7 @@ class Capabilities:
     styles: tuple[str, ...] = STYLES
     activations: tuple[str, ...] = ACTIVATIONS
     optimizers: tuple[str, ...] = OPTIMIZERS
-    lr_schedules: tuple[str, ...] = LR_SCHEDULES
+    lr_schedules: tuple[str, ...] = PER_STEP_SCHEDULES  # one_cycle is fastai's alone
     devices: tuple[str, ...] = DEVICES
     dropout: bool = True
 
@@ -94,6 +94,11 @@ ADAPTERS: dict[str, Adapter] = {
         "forcemlp.tf_lowlevel", "the GradientTape trainer",
         Capabilities(styles=("sequential",), activations=("relu",), optimizers=("adam",),
                      lr_schedules=("constant",), dropout=False),
+    ),
+    "fastai": Adapter(
+        "forcemlp.fastai_mlp", "fastai",
+        Capabilities(optimizers=("adam", "sgd", "momentum", "rmsprop"),
+                     lr_schedules=("constant", "cosine", "one_cycle")),
     ),
 }
 

@@ -22,8 +22,8 @@ import numpy as np
 
 from .config import (
     ACTIVATIONS,
-    LR_SCHEDULES,
     OPTIMIZERS,
+    PER_STEP_SCHEDULES,
     STYLES,
     TrainConfig,
     check_choice,
@@ -144,7 +144,7 @@ def compile_model(
     (JAX always compiles; on torch it would mean ``torch.compile``).
     """
     check_learning_rate(learning_rate)
-    check_choice("learning-rate schedule", lr_schedule, LR_SCHEDULES)
+    check_choice("learning-rate schedule", lr_schedule, PER_STEP_SCHEDULES)
     rate = (learning_rate if lr_schedule == "constant"
             else keras.optimizers.schedules.CosineDecay(learning_rate, total_steps))
     model.compile(

@@ -18,6 +18,12 @@ SEED_TORCH_FUNCTIONAL = replace(SEED_TORCH, style="functional")
 SEED_KERAS = TrainConfig(framework="keras", hidden_sizes=(784, 16), batch_size=32, epochs=5)
 #: The PyTorch seed model's network trained by hand with tf.GradientTape, batch 32.
 SEED_TENSORFLOW = TrainConfig(framework="tensorflow", hidden_sizes=(16,), batch_size=32, epochs=5)
+#: The PyTorch seed model's network trained by fastai's Learner with one-cycle (lesson 8):
+#: batch 256 because fastai's per-batch overhead is high on a 2-core CPU.
+FASTAI_ONE_CYCLE = TrainConfig(
+    framework="fastai", hidden_sizes=(16,), batch_size=256, epochs=5, learning_rate=1e-2,
+    lr_schedule="one_cycle",
+)
 #: The best MLP of lesson 9: wide, two layers, dropout, a cosine-shrinking learning rate.
 BEST_MLP = TrainConfig(
     framework="torch", hidden_sizes=(512, 512), dropout=0.2, batch_size=128, epochs=15,
