@@ -10,9 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from make_notebooks import lesson_notebook  # tools/ is no package: found through sys.path
+from make_notebooks import lesson_notebook, notebook_pages  # tools/: found through sys.path
 
-__all__ = ["BOOK_ROOT", "LESSONS", "WIDGET_LESSONS", "BuiltSite", "build_book", "lesson_notebook"]
+__all__ = [
+    "BOOK_ROOT", "LESSONS", "WIDGET_LESSONS", "BuiltSite", "build_book", "lesson_notebook",
+    "notebook_pages",
+]
 
 BOOK_ROOT = Path(__file__).resolve().parents[1]
 TEST_BUILD = BOOK_ROOT / "_build" / "test"

@@ -244,3 +244,74 @@ def test_figures_save_as_png(digits, tmp_path):
     path = tmp_path / "grid.png"
     figure.savefig(path)
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def circles(figure: Figure) -> list:
+    from matplotlib.patches import Circle
+
+    return [patch for patch in figure.axes[0].patches if isinstance(patch, Circle)]
+
+
+def all_text(figure: Figure) -> str:
+    return "\n".join(text.get_text() for axis in figure.axes for text in axis.texts)
+
+
+def test_network_diagram_draws_shown_neurons_and_matrix_shapes():
+    figure = plots.network_diagram((784, 16, 10), shown=10)
+    assert_titled(figure)
+    assert len(circles(figure)) == 10 + 10 + 10  # 784 and 16 cut to 10, all 10 outputs
+    text = all_text(figure)
+    assert "$W$: 16 × 784" in text and "$O$: 10 × 16" in text
+    assert "$b_h$: 16" in text and "$b_o$: 10" in text
+    assert text.count("⋮") == 2  # the input and hidden columns are cut, the output is not
+    assert "784 pixels" in text and "10 units" in text
+    edges = [line for line in figure.axes[0].lines]
+    assert len(edges) == 10 * 10 + 10 * 10  # fully connected between drawn neurons
+
+
+def test_network_diagram_names_deeper_layers_and_refuses_nonsense():
+    figure = plots.network_diagram((784, 64, 32, 10), shown=6)
+    text = all_text(figure)
+    assert "$W_1$: 64 × 784" in text and "$W_3$: 10 × 32" in text
+    with pytest.raises(ForceMLPError, match="two or more positive layer sizes"):
+        plots.network_diagram((784,))
+    with pytest.raises(ForceMLPError, match="two or more positive layer sizes"):
+        plots.network_diagram((784, 0, 10))
+
+
+def test_computational_graph_shows_forward_nodes_and_backward_deltas():
+    figure = plots.computational_graph()
+    assert_titled(figure)
+    text = all_text(figure)
+    for node in ("W\\mathbf{x} + \\mathbf{b}_h", "g(\\mathbf{h})", "O\\mathbf{a} + \\mathbf{b}_o",
+                 "\\mathrm{softmax}", "-\\log"):
+        assert node in text
+    assert "\\hat{\\mathbf{y}} - \\mathbf{y}" in text  # delta_o
+    assert "\\odot g'(\\mathbf{h})" in text  # delta_h
+    red = [line for line in figure.axes[0].lines if to_rgba(line.get_color()) == to_rgba("tab:red")]
+    assert len(red) == len(plots.GRAPH_BACKWARD)
+    figure.canvas.draw()  # every label is valid mathtext
+
+
+def test_hidden_unit_weights_draw_each_unit_as_an_image():
+    random = np.random.default_rng(0)
+    before, after = random.normal(size=(16, 784)), random.normal(size=(16, 784))
+    figure = plots.hidden_unit_weights({"before": before, "after": after})
+    assert figure._suptitle.get_text()
+    panels = [axis for axis in figure.axes if axis.images]
+    assert len(panels) == 32
+    np.testing.assert_array_equal(panels[3].images[0].get_array(), before[3].reshape(28, 28))
+    np.testing.assert_array_equal(panels[16 + 5].images[0].get_array(),
+                                  after[5].reshape(28, 28))
+    limit = np.abs(after).max()
+    assert panels[20].images[0].get_clim() == (-limit, limit)  # one symmetric scale per set
+    assert [subfigure._suptitle.get_text() for subfigure in figure.subfigs] == ["before", "after"]
+    colorbars = [axis for axis in figure.axes if axis.get_label() == "<colorbar>"]
+    assert len(colorbars) == 2 and all(axis.get_ylabel() for axis in colorbars)
+
+
+def test_hidden_unit_weights_refuse_non_square_inputs():
+    with pytest.raises(ForceMLPError, match="one row of"):
+        plots.hidden_unit_weights({"odd": np.zeros((16, 783))})
+    with pytest.raises(ForceMLPError, match="at least one"):
+        plots.hidden_unit_weights({})

@@ -311,6 +311,20 @@ def test_training_leaves_thread_and_denormal_settings_as_they_were(fast, mnist_s
     assert seen and set(seen) == {1}  # autograd steps and validation ran on one thread
 
 
+def test_fast_path_multiplies_on_one_blas_thread_and_gives_the_threads_back():
+    from threadpoolctl import threadpool_info
+
+    from forcemlp.torch_mlp.fast_path import cpu_loop_settings
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    before = blas_threads()
+    with cpu_loop_settings():
+        assert blas_threads() == {1}
+    assert blas_threads() == before
+
+
 def test_same_seed_same_metrics_different_seed_different(mnist_splits):
     config = TrainConfig(epochs=2, train_size=1000, device="cpu")
 

@@ -1,4 +1,5 @@
-"""Write ``notebooks/<lesson>.ipynb`` for every lesson: what Jupyter, Colab and Binder open.
+"""Write ``notebooks/<page>.ipynb`` for every lesson and executed appendix: what Jupyter,
+Colab and Binder open.
 
     make notebooks      # or: python tools/make_notebooks.py
 
@@ -39,11 +40,21 @@ def lesson_notebook(lesson: Path) -> nbformat.NotebookNode:
     return notebook
 
 
+def notebook_pages() -> list[Path]:
+    """Every page the book executes: the lessons, and the appendices in docs/ that run code
+    (a MyST notebook names its kernel in its front matter). Their launch buttons open these."""
+    appendices = [
+        page for page in sorted((ROOT / "docs").glob("*.md"))
+        if "\nkernelspec:" in page.read_text().split("\n---", 1)[0]
+    ]
+    return sorted((ROOT / "lessons").glob("*.md")) + appendices
+
+
 def main() -> None:
     folder = ROOT / "notebooks"
     folder.mkdir(exist_ok=True)
-    for lesson in sorted((ROOT / "lessons").glob("*.md")):
-        nbformat.write(lesson_notebook(lesson), folder / f"{lesson.stem}.ipynb")
+    for page in notebook_pages():
+        nbformat.write(lesson_notebook(page), folder / f"{page.stem}.ipynb")
 
 
 if __name__ == "__main__":
