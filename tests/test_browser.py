@@ -610,7 +610,6 @@ def page_networks():
     """Lesson 6's networks as its page embeds them, with the PyTorch models they came from:
     trained once into the book build's run cache (unless FORCEMLP_RUN_CACHE names another)."""
     from forcemlp import model_export, recipes
-    from forcemlp.widgets.draw import PAGE_SIZED_BEST_MLP
 
     with pytest.MonkeyPatch.context() as patch:
         if "FORCEMLP_RUN_CACHE" not in os.environ:
@@ -618,7 +617,7 @@ def page_networks():
         return [(model_export.export_layers(model_export.trained_layers(config), "page", encoding),
                  model_export.trained_torch_model(config))
                 for config, encoding in ((recipes.SEED_TORCH, "float32"),
-                                         (PAGE_SIZED_BEST_MLP, "float16"))]
+                                         (recipes.BEST_MLP, "float16"))]
 
 
 def test_parity_forward_pass_equals_pytorch_on_1000_test_digits(js, page_networks, mnist_splits):

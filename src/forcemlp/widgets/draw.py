@@ -1,8 +1,8 @@
 """Draw a digit and watch the book's trained networks read it, in the reader's browser.
 
     from forcemlp import recipes
-    from forcemlp.widgets.draw import PAGE_SIZED_BEST_MLP, draw_digit
-    pad = draw_digit([recipes.SEED_TORCH, PAGE_SIZED_BEST_MLP], encodings=["float32", "float16"])
+    from forcemlp.widgets.draw import draw_digit
+    pad = draw_digit([recipes.SEED_TORCH, recipes.BEST_MLP], encodings=["float32", "float16"])
     pad                  # in a live kernel, after drawing:
     pad.image_array      # the 28×28 image the networks saw (None while the canvas is blank)
 
@@ -13,7 +13,6 @@ way MNIST was made, then every network answers at once, while the reader draws.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 import traitlets
@@ -22,13 +21,7 @@ from ..config import TrainConfig
 from ..digit_drawing import IMAGE_SIDE, PEN_WIDTH
 from ..errors import ForceMLPError
 from ..model_export import ENCODINGS, export_layers, trained_layers
-from ..recipes import BEST_MLP
 from .base import BrowserWidget, check_range
-
-#: The best MLP's recipe at 256-256 instead of 512-512: 269,322 weights, which fit the page as
-#: float16 (about 0.7 MB of base64) and agree with the float PyTorch model to 1e-3. The
-#: 512-512 network (669,706 weights) needs 1.8 MB as float16, and int8 rows miss the 1e-3.
-PAGE_SIZED_BEST_MLP = replace(BEST_MLP, hidden_sizes=(256, 256))
 
 
 def model_title(config: TrainConfig) -> str:
