@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from forcemlp.run_cache import execution_cache_folder
+from forcemlp.run_cache import execution_cache_folder, prune_other_sources
 
 ROOT = Path(__file__).resolve().parent
 BUILD = ROOT / "_build"
@@ -22,7 +22,9 @@ NOTEBOOK_FOLDER = "notebooks"  # where `make notebooks` writes the paired .ipynb
 
 # Lesson kernels inherit this environment: every lesson, and the paired notebooks run from the
 # same checkout, then share one store of trained models instead of training each twice.
+# Runs trained by earlier versions of forcemlp can never be asked for again: delete them.
 os.environ.setdefault("FORCEMLP_RUN_CACHE", str(BUILD / "runs"))
+prune_other_sources(Path(os.environ["FORCEMLP_RUN_CACHE"]))
 
 project = "Force of MLP"
 author = "The forcemlp authors"

@@ -74,7 +74,7 @@ def test_only_the_current_execution_cache_folder_is_kept(tmp_path):
     stale = tmp_path / "0123456789abcdef"
     (stale / "executed").mkdir(parents=True)
     current = run_cache.execution_cache_folder(tmp_path)
-    assert current.name == run_cache.source_fingerprint()[:16]
+    assert current.name == run_cache.source_tag()
     current.mkdir()
     (current / "kept").write_text("x")
     assert run_cache.execution_cache_folder(tmp_path) == current
@@ -104,3 +104,18 @@ def test_remember_files_a_lesson_trained_run_for_later_pages(tmp_path, monkeypat
         runner.remember(dataclasses.replace(QUICK, seed=1), trained_elsewhere)
     monkeypatch.delenv("FORCEMLP_RUN_CACHE")
     assert runner.remember(QUICK, trained_elsewhere) is None
+
+
+def test_runs_of_other_package_sources_are_pruned(tmp_path, monkeypatch):
+    monkeypatch.setenv("FORCEMLP_RUN_CACHE", str(tmp_path))
+    current = runner.run(QUICK)
+    kept = runner.cached_path(QUICK)
+    old_record = tmp_path / "numpy-0123456789abcdef0123.json"
+    old_record.write_text(json.dumps({"format": 1, "config": QUICK.to_dict()}))
+    old_record.with_suffix(".npz").write_bytes(b"old weights")
+    (tmp_path / "torch-ffffffffffffffffffff.json").write_text("{truncat")
+    run_cache.prune_other_sources(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [kept.name, kept.with_suffix(".npz").name])
+    assert runner.run(QUICK).summary() == current.summary()
+    run_cache.prune_other_sources(tmp_path / "absent")  # no folder yet: nothing to do

@@ -13,7 +13,10 @@ package, so any change to forcemlp trains again. The rules that keep it safe:
   never returned and never a crash on a later call;
 - each file is written under a unique temporary name and moved into place (``os.replace``),
   so two builds writing one key at once never splice their files;
-- :func:`ensure_writable` proves the folder takes files *before* the run trains.
+- :func:`ensure_writable` proves the folder takes files *before* the run trains;
+- :func:`prune_other_sources` deletes the entries of earlier package sources, whose keys can
+  never be asked for again (the book's build calls it, so ``_build/runs`` does not grow with
+  every change to forcemlp).
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from .fileio import ensure_writable_folder, write_atomically
 from .history import RunResult
 from .weights import LayerWeights, read_npz, write_npz
 
-FORMAT = 1  # bump when the record's layout changes
+FORMAT = 2  # bump when the record's layout changes (2: the record names its package source)
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -48,11 +51,16 @@ def source_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def source_tag() -> str:
+    """The short form of :func:`source_fingerprint` that names caches and records."""
+    return source_fingerprint()[:16]
+
+
 def execution_cache_folder(root: Path) -> Path:
-    """``root/<source fingerprint>``: where the book keeps executed notebooks for this package
+    """``root/<source tag>``: where the book keeps executed notebooks for this package
     source, so a package change re-executes every lesson. Folders of earlier sources are
     deleted here, so they do not pile up build after build."""
-    current = root / source_fingerprint()[:16]
+    current = root / source_tag()
     if root.is_dir():
         for sibling in root.iterdir():
             if sibling != current and sibling.is_dir():
@@ -144,11 +152,28 @@ def store(folder: Path, config: TrainConfig, result: RunResult) -> Path:
         data = buffer.getvalue()
         sha256 = hashlib.sha256(data).hexdigest()
         write_atomically(weights_path, lambda handle: handle.write(data))
-    record = {"format": FORMAT, "config": config.to_dict(), "weights_sha256": sha256,
-              "result": result.to_dict()}
+    record = {"format": FORMAT, "source": source_tag(), "config": config.to_dict(),
+              "weights_sha256": sha256, "result": result.to_dict()}
     encoded = json.dumps(record).encode()
     write_atomically(record_path, lambda handle: handle.write(encoded))
     return record_path
+
+
+def prune_other_sources(folder: Path) -> None:
+    """Delete every entry in ``folder`` not stored by this package source (or unreadable).
+
+    Their keys hash an earlier source, so no call can reach them again; left alone, each
+    change to forcemlp would add a full set of runs and weights beside the old ones.
+    """
+    if not folder.is_dir():
+        return
+    for record_path in folder.glob("*.json"):
+        try:
+            source = json.loads(record_path.read_bytes()).get("source")
+        except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a record
+            source = None
+        if source != source_tag():
+            _discard(record_path, record_path.with_suffix(".npz"))
 
 
 def _discard(*paths: Path) -> None:
