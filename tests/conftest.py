@@ -34,3 +34,18 @@ def built_book():
     from .book import TEST_BUILD, build_book
 
     return build_book(TEST_BUILD / "cache", clean=True)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, one for the session (the browser tests' harness)."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM_FLAGS, ensure_chromium
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(ensure_chromium()), args=CHROMIUM_FLAGS, headless=True
+        )
+        yield chromium
+        chromium.close()

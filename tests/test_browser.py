@@ -194,18 +194,6 @@ class JsRunner:
 
 
 @pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(ensure_chromium()), args=CHROMIUM_FLAGS, headless=True
-        )
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="session")
 def js(browser) -> Iterator[JsRunner]:
     """The package's ES modules, served on 127.0.0.1, runnable from Python."""
     with serve({JS_PREFIX: JS_FOLDER}) as root:
