@@ -72,7 +72,7 @@ nb_ipywidgets_js: dict[str, dict[str, str]] = {
 }
 # After MathJax (priority 500) and before any widget renders: see the file for why.
 html_js_files = [("mathjax-hub-shim.js", {"defer": "defer", "priority": 800})]
-html_css_files = ["widget-loader.css"]
+html_css_files = ["widget-loader.css", "code-column.css"]
 
 # --- API reference ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}

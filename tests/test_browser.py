@@ -42,7 +42,7 @@ from forcemlp.widgets.base import BrowserWidget
 from forcemlp.widgets.bundle import JS_FOLDER
 from forcemlp.widgets.gradients import layer_gradient_sizes, seeded_network
 
-from .book import BOOK_ROOT
+from .book import BOOK_ROOT, LESSONS
 
 pytestmark = pytest.mark.browser
 
@@ -555,6 +555,23 @@ def test_explorer_pages_stay_light(site, page_name):
     size = (site / page_name).stat().st_size
     print(f"{page_name}: {size / 1024:.0f} KB")
     assert size <= EXPLORER_PAGE_LIMIT
+
+
+SIDEWAYS_SCROLLING = """() => [...document.querySelectorAll("article pre")]
+    .filter((block) => block.scrollWidth > block.clientWidth + 1)
+    .map((block) => block.textContent.split("\\n")[0].slice(0, 60))"""
+
+
+@pytest.mark.parametrize("width", [1024, 1280])  # laptop screens, the theme's sidebar shown
+def test_code_of_88_columns_never_scrolls_sideways(browser, site_url, width):
+    """Code cells and their outputs keep to 88 columns (test_pages); the page's type must then
+    fit 88 columns in the text column, which at the theme's size holds about 80."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    for lesson in LESSONS:
+        page.goto(f"{site_url}lessons/{lesson}.html")
+        assert page.evaluate(SIDEWAYS_SCROLLING) == [], f"{lesson} scrolls sideways at {width} px"
+    context.close()
 
 
 def test_a_chosen_framework_tab_follows_the_reader_across_pages_and_reloads(browser, site_url):
