@@ -91,23 +91,25 @@ def jupyter_lab(tmp_path_factory) -> Iterator[tuple[str, Path]]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     environment = {**os.environ, "FORCEMLP_RUN_CACHE": str(folder / "runs")}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
-         "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={folder}",
-         "--IdentityProvider.token=", "--LabApp.expose_app_in_browser=True",
-         f"--LabApp.workspaces_dir={folder / 'workspaces'}",
-         f"--LabApp.user_settings_dir={folder / 'settings'}"],
-        env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    log = folder / "server.log"  # named in the failure when the server does not come up
+    with log.open("wb") as output:  # the server keeps its own copy of the descriptor
+        server = subprocess.Popen(
+            [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+             "--ip=127.0.0.1", f"--port={port}", f"--ServerApp.root_dir={folder}",
+             "--IdentityProvider.token=", "--LabApp.expose_app_in_browser=True",
+             f"--LabApp.workspaces_dir={folder / 'workspaces'}",
+             f"--LabApp.user_settings_dir={folder / 'settings'}"],
+            env=environment, stdout=output, stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
         while True:
-            assert server.poll() is None, "jupyter lab exited at start-up"
+            assert server.poll() is None, f"jupyter lab exited at start-up: see {log}"
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
             except OSError:
-                assert time.monotonic() < deadline, "jupyter lab did not start"
+                assert time.monotonic() < deadline, f"jupyter lab did not start: see {log}"
                 time.sleep(0.3)
         yield f"http://127.0.0.1:{port}", folder
     finally:
