@@ -7,24 +7,36 @@ root's power to ignore file modes (``setpriv`` drops CAP_DAC_OVERRIDE / CAP_DAC_
 """
 from __future__ import annotations
 
+import copy
+import dataclasses
 import errno
+import fcntl
 import gzip
+import itertools
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from forcemlp import data, fileio, run_cache, runner
+from forcemlp import cli, data, fileio, run_cache, run_record, runner
 from forcemlp.config import TrainConfig
 from forcemlp.errors import ForceMLPError
+from forcemlp.history import EpochMetrics, History, RunResult, evaluate_predictions
+from forcemlp.weights import layer_weights
 
 # Root ignores file modes; without these two capabilities it is held to them like anyone.
 WITHOUT_ROOTS_PASS = ["setpriv", "--inh-caps=-dac_override,-dac_read_search",
@@ -446,3 +458,561 @@ def test_a_valid_config_is_normalised_and_hashable():
     assert config == TrainConfig(hidden_sizes=(32, 16), seed=3, learning_rate=1.0)
     with pytest.raises(ForceMLPError, match="train_size must be a whole number from 1 to 60000"):
         data.load_splits(train_size=70_000)
+
+
+# --- issue 16: a run cache that validates what it serves --------------------------------------
+
+
+def fake_result(config: TrainConfig, epochs: int = 2, test_count: int = 40) -> RunResult:
+    """A small, valid run of ``config`` built without training, and its weights."""
+    history = History(config.framework, [
+        EpochMetrics(epoch, 1.0 / epoch, 0.5, 1.1 / epoch, 0.4 + epoch / 10, 0.25)
+        for epoch in range(1, epochs + 1)
+    ], best_epoch=epochs)
+    labels = np.arange(test_count) % 10
+    predictions = (labels + (np.arange(test_count) % 3 == 0)) % 10
+    sizes = (784, *config.hidden_sizes, 10)
+    layers = [(np.full((fan_out, fan_in), 0.5), np.zeros(fan_out))
+              for fan_in, fan_out in itertools.pairwise(sizes)]
+    return RunResult.from_training(config.to_dict(), history,
+                                   evaluate_predictions(predictions, labels, 0.7), 100,
+                                   weights=layer_weights(layers))
+
+
+def stored_record(folder: Path, config: TrainConfig = QUICK) -> tuple[Path, dict]:
+    record_path = run_cache.store(folder, config, fake_result(config))
+    return record_path, json.loads(record_path.read_text())
+
+
+def reseal(record) -> bytes:
+    """An edited record with a digest that matches again: only the schema can refuse it."""
+    if not isinstance(record, dict):
+        return json.dumps(record).encode()
+    body = {key: value for key, value in record.items() if key != "sha256"}
+    return json.dumps({**body, "sha256": run_record.digest(body)}).encode()
+
+
+def edit(path: str, value):
+    """A function that sets the field at ``path`` ("result.history.best_epoch") to ``value``."""
+    def apply(record: dict) -> dict:
+        *parents, last = path.split(".")
+        node = record
+        for key in parents:
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        node[int(last) if isinstance(node, list) else last] = value
+        return record
+    return apply
+
+
+def removed(container, key, record):
+    """``record`` after ``container.pop(key)``."""
+    container.pop(key)
+    return record
+
+
+SCHEMA_EDITS = {
+    "best epoch past the history": edit("result.history.best_epoch", 9),
+    "best epoch zero": edit("result.history.best_epoch", 0),
+    "best epoch emptied": edit("result.history.best_epoch", None),
+    "best epoch a bool": edit("result.history.best_epoch", True),
+    "history emptied": edit("result.history.epochs", []),
+    "epochs renumbered": edit("result.history.epochs.1.epoch", 5),
+    "an epoch with a missing metric": lambda r: removed(r["result"]["history"]["epochs"][0],
+                                                        "val_loss", r),
+    "an extra field": edit("result.history.epochs.0.bonus", 1),
+    "accuracy above one": edit("result.history.epochs.0.val_accuracy", 1.5),
+    "a negative loss": edit("result.history.epochs.0.train_loss", -0.1),
+    "a loss as text": edit("result.history.epochs.0.train_loss", "0.1"),
+    "an integer past float's range": edit("result.seconds", 10**400),
+    "test accuracy above one": edit("result.test.accuracy", 2.0),
+    "a label outside the classes": edit("result.test.labels.0", 10),
+    "a negative prediction": edit("result.test.predictions.0", -1),
+    "a fractional prediction": edit("result.test.predictions.0", 1.5),
+    "predictions shorter than labels": lambda r: removed(r["result"]["test"]["predictions"],
+                                                         -1, r),
+    "no test set": lambda r: edit("result.test.labels", [])(edit("result.test.predictions", [])(r)),
+    "train samples zero": edit("result.train_samples", 0),
+    "negative samples per second": edit("result.samples_per_second", -5.0),
+    "another format": edit("format", 2),
+    "another source": edit("source", "0" * 16),
+    "another configuration": edit("config.seed", 7),
+    "a result of another configuration": edit("result.config.seed", 7),
+    "a weights digest that is a number": edit("weights_sha256", 12),
+    "the result a list": edit("result", []),
+    "the record a list": lambda r: [r],
+}
+
+
+@pytest.mark.parametrize("name", SCHEMA_EDITS)
+def test_an_entry_that_breaks_the_schema_is_never_served_even_with_a_matching_digest(
+    name, tmp_path
+):
+    record_path, record = stored_record(tmp_path)
+    record_path.write_bytes(reseal(SCHEMA_EDITS[name](record)))
+    with pytest.warns(RuntimeWarning, match=r"^the stored run .* is damaged \(.*\): it was"
+                                            r" deleted and the run trains again\.$"):
+        assert run_cache.load(tmp_path, QUICK) is None
+    assert not record_path.exists()
+
+
+DIGEST_EDITS = {  # edits that keep the schema: only the digest finds them
+    "predictions edited to equal the labels": lambda r: edit(
+        "result.test.predictions", r["result"]["test"]["labels"])(r),
+    "an accuracy edited": edit("result.history.epochs.0.val_accuracy", 0.99),
+    "the weights digest pointed elsewhere": edit("weights_sha256", "0" * 64),
+    "the digest removed": lambda r: removed(r, "sha256", r),
+}
+
+
+@pytest.mark.parametrize("name", DIGEST_EDITS)
+def test_an_edited_entry_is_found_by_its_digest(name, tmp_path):
+    record_path, record = stored_record(tmp_path)
+    record_path.write_text(json.dumps(DIGEST_EDITS[name](record)))
+    with pytest.warns(RuntimeWarning, match="its digest does not match its contents"):
+        assert run_cache.load(tmp_path, QUICK) is None
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_finite_number_in_an_entry_is_never_served(token, tmp_path):
+    record_path, _ = stored_record(tmp_path)
+    text = record_path.read_text()
+    record_path.write_text(text.replace('"test": {"loss": 0.7', f'"test": {{"loss": {token}'))
+    with pytest.warns(RuntimeWarning, match="is damaged"):
+        assert run_cache.load(tmp_path, QUICK) is None
+
+
+def test_a_damaged_entry_is_retrained_with_one_line_through_the_command_line(tmp_path):
+    arguments = ["train", "--framework", "numpy", "--epochs", "1", "--train-size", "200",
+                 "--quiet", "--json", "--run-cache", str(tmp_path)]
+    first = forcemlp(*arguments)
+    assert first.returncode == 0, first.stderr
+    (record_path,) = tmp_path.glob("*.json")
+    record = json.loads(record_path.read_text())
+    record["result"]["history"]["best_epoch"] = 9  # crashed every later run with IndexError
+    record_path.write_text(json.dumps(record))
+    again = forcemlp(*arguments)
+    assert again.returncode == 0 and again.stderr.count("\n") == 1, again.stderr
+    assert again.stderr.startswith("forcemlp: warning: the stored run")
+    assert "trains again" in again.stderr
+    assert json.loads(again.stdout.splitlines()[-1])["best_epoch"] == 1
+    assert forcemlp(*arguments).stderr == ""  # the retrained entry is served again
+
+
+def load_within(seconds: float, folder: Path, config: TrainConfig = QUICK, **options):
+    """run_cache.load in a thread; fails the test if it has not returned in ``seconds``."""
+    outcome: list = []
+    worker = threading.Thread(target=lambda: outcome.append(
+        run_cache.load(folder, config, **options)), daemon=True)
+    worker.start()
+    worker.join(seconds)
+    assert not worker.is_alive(), "the cache reader blocked"
+    return outcome[0]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero", "link to a good copy",
+                                  "sparse 8 GiB", "folder"])
+def test_only_regular_files_of_bounded_size_are_read(kind, tmp_path, recwarn):
+    record_path, _ = stored_record(tmp_path)
+    good = record_path.read_bytes()
+    record_path.unlink()
+    if kind == "fifo":
+        os.mkfifo(record_path)
+    elif kind == "link to /dev/zero":
+        record_path.symlink_to("/dev/zero")
+    elif kind == "link to a good copy":
+        (tmp_path / "copy").write_bytes(good)
+        record_path.symlink_to(tmp_path / "copy")
+    elif kind == "sparse 8 GiB":
+        with record_path.open("wb") as handle:
+            handle.truncate(8 << 30)
+    else:
+        record_path.mkdir()
+    assert load_within(10, tmp_path) is None
+    assert [str(w.message) for w in recwarn if "is damaged" in str(w.message)]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link to /dev/zero"])
+def test_weights_that_are_not_a_regular_file_are_never_read(kind, tmp_path):
+    _, weights_path = run_cache.entry_paths(tmp_path, QUICK)
+    stored_record(tmp_path)
+    weights_path.unlink()
+    if kind == "fifo":
+        os.mkfifo(weights_path)
+    else:
+        weights_path.symlink_to("/dev/zero")
+    assert load_within(10, tmp_path, need_weights=True) is None
+    assert not os.path.lexists(weights_path)  # removed: never a file the cache wrote
+
+
+def aged(path: Path, seconds: float = 3600) -> Path:
+    past = time.time() - seconds
+    os.utime(path, (past, past))
+    return path
+
+
+def test_orphans_of_interrupted_writes_are_removed_by_the_next_write(tmp_path):
+    record_path, weights_path = run_cache.entry_paths(tmp_path, QUICK)
+    old_tmp = tmp_path / f".{record_path.name}.killed.tmp"
+    old_tmp.write_bytes(b"half a record")
+    aged(old_tmp)
+    young_tmp = tmp_path / f".{weights_path.name}.writing.tmp"  # maybe a live writer's
+    young_tmp.write_bytes(b"half")
+    locked_tmp = tmp_path / ".other.npz.busy.tmp"
+    locked_tmp.write_bytes(b"busy")
+    aged(locked_tmp)
+    lonely_weights = tmp_path / "numpy-0123456789abcdef0123.npz"  # its .json never came
+    lonely_weights.write_bytes(b"weights")
+    aged(lonely_weights)
+    with locked_tmp.open("rb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # a slow writer still at work
+        stored_record(tmp_path)
+    left = sorted(path.name for path in tmp_path.iterdir())
+    assert left == sorted([record_path.name, weights_path.name, young_tmp.name,
+                           locked_tmp.name])
+
+
+def test_orphans_are_removed_by_pruning(tmp_path):
+    orphan = tmp_path / ".numpy-0123.json.abc.tmp"
+    orphan.write_bytes(b"")
+    aged(orphan)
+    lonely_weights = tmp_path / "torch-0123.npz"
+    lonely_weights.write_bytes(b"w")
+    aged(lonely_weights)
+    run_cache.prune_other_sources(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_failed_record_write_takes_its_weights_with_it(tmp_path, monkeypatch):
+    writes = []
+    real = run_cache.write_atomically
+
+    def second_write_fails(path, write):
+        writes.append(path)
+        if len(writes) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, write)
+
+    monkeypatch.setattr(run_cache, "write_atomically", second_write_fails)
+    with pytest.raises(OSError):
+        run_cache.store(tmp_path, QUICK, fake_result(QUICK))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("field, value", [("test_loss", math.inf), ("seconds", math.nan)])
+def test_a_result_the_cache_would_refuse_is_never_stored(field, value, tmp_path):
+    result = fake_result(QUICK)
+    if field == "test_loss":
+        result.test.loss = value
+    else:
+        result.seconds = value
+    with pytest.raises(ForceMLPError, match="this run cannot be stored"):
+        run_cache.store(tmp_path, QUICK, result)
+    with pytest.raises(ForceMLPError, match="this run cannot be stored"):
+        runner.remember(QUICK, result, cache=tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_cache_path_is_an_error_never_the_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ForceMLPError, match="the run cache folder is an empty name"):
+        runner.run(QUICK, cache="")
+    with pytest.raises(ForceMLPError, match="the run cache folder is an empty name"):
+        runner.remember(QUICK, fake_result(QUICK), cache="")
+    result = forcemlp("train", "--framework", "numpy", "--run-cache", "", cwd=tmp_path)
+    assert_one_line_error(result, "the run cache folder is an empty name")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- issue 16: reproducible from threads --------------------------------------------------------
+
+
+def test_torch_runs_in_two_threads_equal_the_same_runs_one_after_the_other(tmp_path):
+    configs = [TrainConfig(framework="torch", seed=seed, dropout=0.2, epochs=1, train_size=600,
+                           batch_size=32) for seed in (0, 1)]
+    sequential = [runner.run(config, cache=False).summary() for config in configs]
+    threaded: dict[int, dict] = {}
+    barrier = threading.Barrier(2)
+
+    def train(config: TrainConfig) -> None:
+        barrier.wait()
+        threaded[config.seed] = runner.run(config, cache=tmp_path).summary()
+
+    workers = [threading.Thread(target=train, args=(config,)) for config in configs]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    for summary, config in zip(sequential, configs):
+        for name in ("test_accuracy", "test_loss", "val_accuracy", "best_epoch"):
+            assert threaded[config.seed][name] == summary[name], name
+        stored = run_cache.load(tmp_path, config)  # the cache holds the sequential run
+        assert stored.test.accuracy == summary["test_accuracy"]
+
+
+# --- issue 16: one divergence line for a learning rate past a framework's numbers ------------
+
+
+@pytest.mark.parametrize("framework, optimizer, rate", [
+    ("torch", "sgd", "1e308"), ("torch", "adam", "1e39"), ("torch", "momentum", "1e39"),
+    ("torch", "rmsprop", "1e39"), ("fastai", "sgd", "1e308"), ("fastai", "adam", "1e39"),
+    ("numpy", "adam", "1e308"), ("keras", "sgd", "1e308"), ("tensorflow", "adam", "1e308"),
+])
+def test_a_learning_rate_past_float32_is_one_divergence_line(framework, optimizer, rate):
+    result = forcemlp("train", "--framework", framework, "--optimizer", optimizer, "--lr", rate,
+                      "--epochs", "1", "--train-size", "200", "--batch-size", "50", "--quiet")
+    assert_one_line_error(result, "training diverged: the loss",
+                          f"lower the learning rate (it was {float(rate):g})")
+
+
+def test_json_output_is_strict_with_non_finite_numbers_as_null():
+    line = cli.strict_json({"test_loss": math.inf, "val_accuracy": math.nan, "epochs": 1})
+    record = json.loads(line, parse_constant=lambda token: pytest.fail(f"bare {token}"))
+    assert record == {"test_loss": None, "val_accuracy": None, "epochs": 1,
+                      "not_finite": {"test_loss": "inf", "val_accuracy": "nan"}}
+    assert cli.strict_json({"epochs": 1}) == '{"epochs": 1}'  # finite records as before
+
+
+# --- issue 16: data location errors say what to fix ------------------------------------------
+
+
+def test_forcemlp_data_naming_a_file_is_one_line_and_no_download(tmp_path):
+    not_a_folder = tmp_path / "mnist.tar"
+    not_a_folder.write_bytes(b"")
+    for root, what in ((not_a_folder, "is not a folder"), (tmp_path / "typo", "does not exist")):
+        result = forcemlp("train", "--quiet", env={"FORCEMLP_DATA": str(root),
+                                                   "XDG_CACHE_HOME": str(tmp_path / "cache")})
+        assert_one_line_error(result, f"FORCEMLP_DATA={root} {what}", "unset it")
+        assert "Downloading" not in result.stderr and not (tmp_path / "cache").exists()
+
+
+def test_the_one_missing_file_of_four_is_named(mnist_dir, tmp_path):
+    folder = mnist_copy(mnist_dir, tmp_path / "root" / "mnist")
+    (folder / "t10k-labels-idx1-ubyte.gz").unlink()
+    result = forcemlp("data", env={"FORCEMLP_DATA": str(tmp_path / "root")})
+    assert_one_line_error(result, "lacks t10k-labels-idx1-ubyte.gz", "FORCEMLP_DATA")
+    assert "train-images" not in result.stderr
+
+
+@pytest.mark.parametrize("home", ["", "/"])
+def test_no_home_folder_makes_no_cache_at_the_root(home, monkeypatch):
+    monkeypatch.setenv("HOME", home)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    with pytest.raises(ForceMLPError, match="no home folder to keep downloads in"):
+        data.cache_dir("mnist")
+    result = forcemlp("data", env={"HOME": home, "FORCEMLP_DATA": "", "XDG_CACHE_HOME": ""})
+    assert_one_line_error(result, "set HOME or XDG_CACHE_HOME to an absolute path")
+
+
+@pytest.mark.parametrize("where", ["--data-dir", "FORCEMLP_DATA", "--run-cache"])
+def test_an_over_long_name_is_named_as_the_cause(where, tmp_path):
+    long_path = str(tmp_path / ("a" * 300))
+    if where == "--data-dir":
+        result = forcemlp("data", "--data-dir", long_path)
+    elif where == "FORCEMLP_DATA":
+        result = forcemlp("data", env={"FORCEMLP_DATA": long_path})
+    else:
+        result = forcemlp("train", "--framework", "numpy", "--run-cache", long_path)
+    assert_one_line_error(result, "too long")
+    assert "free space" not in result.stderr
+
+
+# --- issue 16: everything echoed is escaped ----------------------------------------------------
+
+
+FORGED = "x\n\x1b[31mforcemlp: error: forged\x1b[0m\r\u202e"
+
+
+@pytest.mark.parametrize("arguments", [
+    ["data", "--data-dir", f"/tmp/{FORGED}"],
+    ["train", "--framework", FORGED],
+    ["train", "--framework", "numpy", "--epochs", "1", "--run-cache", f"/proc/{FORGED}"],
+])
+def test_control_characters_in_echoed_text_are_shown_not_acted_on(arguments):
+    result = forcemlp(*arguments)
+    assert_one_line_error(result)
+    assert "\x1b" not in result.stderr and "\r" not in result.stderr
+    assert "\u202e" not in result.stderr and "\\x1b[31m" in result.stderr
+
+
+def test_shown_keeps_printable_text_and_escapes_the_rest():
+    assert fileio.shown("données/ß 7") == "données/ß 7"
+    assert fileio.shown("a\nb\x1b\t\x00\u202e") == "a\\nb\\x1b\\t\\x00\\u202e"
+
+
+# --- issue 16: closed or full streams -----------------------------------------------------------
+
+
+def test_an_error_with_stderr_closed_exits_2_and_says_nothing_on_stdout():
+    result = forcemlp("train", "--framework", "nope", stderr=None,
+                      preexec_fn=lambda: os.close(2))
+    assert result.returncode == 2 and result.stdout == ""
+
+
+def test_an_error_with_stderr_full_exits_2():
+    with open("/dev/full", "w") as full:
+        result = forcemlp("train", "--framework", "nope", stderr=full)
+    assert result.returncode == 2 and result.stdout == ""
+
+
+@pytest.mark.parametrize("stderr", ["closed", "full"])
+def test_a_run_whose_stderr_is_gone_still_trains_and_reports(stderr, tmp_path):
+    arguments = ["train", "--framework", "numpy", "--epochs", "1", "--train-size", "200", "--json"]
+    if stderr == "closed":
+        result = forcemlp(*arguments, stderr=None, preexec_fn=lambda: os.close(2))
+    else:
+        with open("/dev/full", "w") as full:
+            result = forcemlp(*arguments, stderr=full)
+    assert result.returncode == 0
+    assert json.loads(result.stdout.splitlines()[-1])["train_samples"] == 200
+
+
+# --- issue 16: a depth limit beside the parameter limit ---------------------------------------
+
+
+@pytest.mark.parametrize("depth", [101, 50_000])
+def test_a_stack_too_deep_is_one_line_naming_both_limits(depth):
+    started = time.perf_counter()
+    with pytest.raises(ForceMLPError) as error:
+        TrainConfig(hidden_sizes=[1] * depth)
+    message = str(error.value)
+    assert f"{depth:,} hidden layers" in message and "at most 100 hidden layers" in message
+    assert "50,000,000 parameters" in message and "\n" not in message
+    assert time.perf_counter() - started < 1
+    assert TrainConfig(hidden_sizes=[1] * 100).hidden_sizes == (1,) * 100
+    result = forcemlp("train", "--hidden", *["1"] * depth)
+    assert_one_line_error(result, "at most 100 hidden layers")
+
+
+# --- issue 16: the Python API checks its inputs -----------------------------------------------
+
+
+@pytest.mark.parametrize("arguments, message", [
+    ({"config": {"framework": "numpy"}}, "config must be a TrainConfig, got dict"),
+    ({"config": "numpy"}, "config must be a TrainConfig, got str"),
+    ({"config": QUICK, "data_dir": b"/data"}, "data_dir must be a folder path or None"),
+    ({"config": QUICK, "data_dir": 7}, "data_dir must be a folder path or None"),
+    ({"config": QUICK, "cache": b"/runs"}, "cache must be True, False or a folder path"),
+    ({"config": QUICK, "cache": 3}, "cache must be True, False or a folder path"),
+])
+def test_wrong_types_given_to_run_are_the_packages_error(arguments, message):
+    with pytest.raises(ForceMLPError, match=re.escape(message)):
+        runner.run(**arguments)
+
+
+@pytest.mark.parametrize("sizes", [{16, 32}, frozenset({16}), {16: 1}])
+def test_unordered_hidden_sizes_are_refused(sizes):
+    with pytest.raises(ForceMLPError, match="has no order"):
+        TrainConfig(hidden_sizes=sizes)
+
+
+def test_remember_checks_its_arguments(tmp_path):
+    with pytest.raises(ForceMLPError, match="config must be a TrainConfig"):
+        runner.remember(QUICK.to_dict(), fake_result(QUICK), cache=tmp_path)
+    with pytest.raises(ForceMLPError, match="result must be a RunResult"):
+        runner.remember(QUICK, fake_result(QUICK).to_dict(), cache=tmp_path)
+
+
+# --- issue 16: generated garbage (Hypothesis) ----------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+def field_paths(node, prefix=()):
+    """Every path into a JSON value: dict keys and list indices."""
+    yield prefix
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else ()
+    for key, child in items:
+        yield from field_paths(child, (*prefix, key))
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("template")
+    record_path, record = stored_record(folder)
+    return record, record_path.read_bytes()
+
+
+def assert_valid_or_refused(folder: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        loaded = run_cache.load(folder, QUICK)
+    if loaded is not None:  # served: it must be a run a real training could have made
+        summary = loaded.summary()
+        assert 1 <= summary["best_epoch"] <= summary["epochs"]
+        json.loads(cli.strict_json(summary))
+        assert 0 <= summary["test_accuracy"] <= 1
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(garbage=st.binary(max_size=2000) | JSON_VALUES.map(lambda v: json.dumps(v).encode()))
+def test_the_cache_reader_serves_a_valid_run_or_nothing_from_garbage(garbage, tmp_path):
+    record_path, _ = run_cache.entry_paths(tmp_path, QUICK)
+    record_path.write_bytes(garbage)
+    assert_valid_or_refused(tmp_path)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), resealed=st.booleans())
+def test_the_cache_reader_survives_any_one_field_replaced(data, resealed, template, tmp_path):
+    record = copy.deepcopy(template[0])
+    path = data.draw(st.sampled_from(list(field_paths(record))[1:]))
+    node = record
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = data.draw(JSON_VALUES)
+    record_path, _ = run_cache.entry_paths(tmp_path, QUICK)
+    try:
+        record_path.write_bytes(reseal(record) if resealed else json.dumps(record).encode())
+    except ValueError:  # a generated float nan/inf: write it as Python's json would
+        record_path.write_text(json.dumps(record))
+    assert_valid_or_refused(tmp_path)
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), cut=st.integers(min_value=0))
+def test_the_cache_reader_survives_a_torn_or_flipped_record(data, cut, template, tmp_path):
+    original = bytearray(template[1])
+    position = cut % len(original)
+    damaged = data.draw(st.sampled_from([
+        bytes(original[:position]),
+        bytes(original[:position] + bytes([original[position] ^ 0x01]) + original[position + 1:]),
+    ]))
+    record_path, _ = run_cache.entry_paths(tmp_path, QUICK)
+    record_path.write_bytes(damaged)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        assert run_cache.load(tmp_path, QUICK) is None  # any change is found by the digest
+
+
+CONFIG_VALUES = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+                 | st.binary(max_size=4) | st.lists(st.integers(-3, 2000), max_size=5)
+                 | st.sets(st.integers(1, 64), max_size=3)
+                 | st.tuples(st.integers(-1, 10**7)) | st.sampled_from(
+                     ["torch", "numpy", "adam", "relu", "cpu", "cosine", "mnist"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(fields=st.dictionaries(st.sampled_from([f.name for f in dataclasses.fields(TrainConfig)]),
+                              CONFIG_VALUES, max_size=6))
+def test_train_config_from_garbage_is_valid_or_the_packages_error(fields):
+    try:
+        config = TrainConfig(**fields)
+    except ForceMLPError as error:
+        assert "\n" not in str(error)
+        return
+    assert hash(config) == hash(TrainConfig(**config.to_dict() | {
+        "hidden_sizes": config.hidden_sizes}))
+    record = config.to_dict()
+    json.loads(json.dumps(record, allow_nan=False))
+    assert all(type(size) is int and size > 0 for size in config.hidden_sizes)
+    assert 0 <= config.dropout < 1 and math.isfinite(config.learning_rate)
+    assert config.learning_rate > 0 and type(config.epochs) is int and config.epochs > 0

@@ -9,6 +9,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
 
@@ -28,6 +29,9 @@ MAX_SEED = 2**32 - 1  # what NumPy's and TensorFlow's seeding accept
 # Far beyond any MLP the book trains (the largest has 670k), and small enough that the weights,
 # their gradients and Adam's two moments (4 x 4 bytes each) fit in a laptop's memory.
 MAX_PARAMETERS = 50_000_000
+# Far deeper than any MLP the book trains (two hidden layers); a deeper stack of tiny layers
+# would pass the parameter limit yet take minutes per step through Python's per-layer calls.
+MAX_HIDDEN_LAYERS = 100
 T = TypeVar("T")
 
 
@@ -79,9 +83,20 @@ def check_hidden_sizes(hidden_sizes: Any) -> tuple[int, ...]:
         raise ForceMLPError(
             f"hidden_sizes must be a sequence of layer sizes, {example}; got {hidden_sizes!r}."
         )
+    if isinstance(hidden_sizes, AbstractSet | Mapping):
+        raise ForceMLPError(
+            f"hidden_sizes must be an ordered sequence of layer sizes, {example}; a"
+            f" {type(hidden_sizes).__name__} has no order: got {hidden_sizes!r}."
+        )
     sizes = tuple(hidden_sizes)
     if not sizes:
         raise ForceMLPError("hidden_sizes is empty: give at least one hidden layer, e.g. --hidden 16.")
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise ForceMLPError(
+            f"hidden_sizes asks for {len(sizes):,} hidden layers: forcemlp trains at most"
+            f" {MAX_HIDDEN_LAYERS} hidden layers and {MAX_PARAMETERS:,} parameters; choose"
+            " fewer layers."
+        )
     if any(isinstance(size, bool) or not isinstance(size, numbers.Integral) for size in sizes):
         raise ForceMLPError(f"hidden layer sizes must be whole numbers, {example}; got {sizes!r}.")
     if any(size <= 0 for size in sizes):
@@ -90,7 +105,8 @@ def check_hidden_sizes(hidden_sizes: Any) -> tuple[int, ...]:
     if (parameters := parameter_count(sizes)) > MAX_PARAMETERS:
         raise ForceMLPError(
             f"hidden sizes {list(sizes)} make {parameters:,} parameters, more than the"
-            f" {MAX_PARAMETERS:,} forcemlp trains: choose smaller layers."
+            f" {MAX_PARAMETERS:,} forcemlp trains (with at most {MAX_HIDDEN_LAYERS} hidden"
+            " layers): choose smaller layers."
         )
     return sizes
 

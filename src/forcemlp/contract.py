@@ -69,12 +69,16 @@ class Adapter:
     """How the runner reaches one framework: the module holding ``train_run``, and its limits.
 
     ``fast`` lists what ``TrainConfig(fast=True)`` allows, or is None when there is no fast path.
+    ``own_random_state`` is True when the trainer draws only from generators of its own, so
+    two of its runs may train side by side in one process; otherwise (a framework seeded
+    through its global generator) the runner trains one such run at a time.
     """
 
     module: str
     title: str
     supports: Capabilities = Capabilities()
     fast: Capabilities | None = None
+    own_random_state: bool = False
 
 
 ADAPTERS: dict[str, Adapter] = {
@@ -89,6 +93,7 @@ ADAPTERS: dict[str, Adapter] = {
     "numpy": Adapter(
         "forcemlp.numpy_mlp", "the NumPy MLP",
         Capabilities(styles=("sequential",), devices=("auto", "cpu"), dropout=False),
+        own_random_state=True,
     ),
     "tensorflow": Adapter(
         "forcemlp.tf_lowlevel", "the GradientTape trainer",

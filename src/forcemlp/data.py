@@ -25,7 +25,7 @@ import numpy as np
 
 from .config import pick, whole_number
 from .errors import ForceMLPError
-from .fileio import ensure_writable_folder, reason
+from .fileio import ensure_writable_folder, fix_for, reason, shown
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
@@ -165,12 +165,15 @@ def cache_dir(name: str) -> Path:
     base = os.environ.get("XDG_CACHE_HOME", "")
     if not os.path.isabs(base):
         try:
-            base = str(Path.home() / ".cache")
+            home = Path.home()
         except RuntimeError:  # no $HOME and no passwd entry
+            home = Path()
+        if not home.is_absolute() or home == Path(home.anchor):  # HOME="" or HOME=/
             raise ForceMLPError(
-                "no home folder to keep downloads in: set XDG_CACHE_HOME to an absolute path,"
-                " or pass --data-dir."
-            ) from None
+                f"no home folder to keep downloads in (HOME is {shown(repr(str(home)))}): set"
+                " HOME or XDG_CACHE_HOME to an absolute path, or pass --data-dir."
+            )
+        base = str(home / ".cache")
     return Path(base) / "forcemlp" / name
 
 
@@ -181,10 +184,39 @@ def candidate_dirs(name: str, data_dir: str | os.PathLike | None = None) -> list
         return [Path(data_dir)]
     candidates = []
     if root := os.environ.get("FORCEMLP_DATA"):
-        candidates.append(Path(root) / name)
+        candidates.append(_data_root_folder(Path(root), spec))
     candidates += [Path(folder) for folder in spec.system_dirs]
     candidates.append(cache_dir(name))
     return candidates
+
+
+def _data_root_folder(root: Path, spec: DatasetSpec) -> Path:
+    """``$FORCEMLP_DATA/<name>``, refused in one line when the variable is wrong: a root that
+    is not a folder, or a dataset folder in it that lacks a file, is a mistake to fix, not a
+    reason to go looking elsewhere (or to download)."""
+    try:
+        if not root.is_dir():
+            what = "is not a folder" if root.exists() else "does not exist"
+            raise ForceMLPError(
+                f"FORCEMLP_DATA={shown(root)} {what}: point it at the folder that holds"
+                f" '{spec.name}/' with the four IDX .gz files, or unset it."
+            )
+        folder = root / spec.name
+        if folder.is_dir() and (missing := _missing_files(folder, spec)):
+            raise ForceMLPError(
+                f"{spec.title} in {shown(folder)} (from FORCEMLP_DATA) lacks"
+                f" {', '.join(missing)}: put {'it' if len(missing) == 1 else 'them'} there,"
+                " or unset FORCEMLP_DATA."
+            )
+    except OSError as error:
+        raise ForceMLPError(
+            f"cannot look into FORCEMLP_DATA={shown(root)} ({reason(error)}): {fix_for(error)}."
+        ) from None
+    return folder
+
+
+def _missing_files(folder: Path, spec: DatasetSpec) -> list[str]:
+    return [f.filename for f in spec.files.values() if not (folder / f.filename).is_file()]
 
 
 def _has_all_files(folder: Path, spec: DatasetSpec) -> bool:
@@ -211,7 +243,12 @@ def locate(name: str = "mnist", data_dir: str | os.PathLike | None = None,
         if _has_all_files(folder, spec):
             return folder
     if data_dir is not None:
-        missing = [f.filename for f in spec.files.values() if not (Path(data_dir) / f.filename).is_file()]
+        try:
+            missing = _missing_files(Path(data_dir), spec)
+        except OSError as error:
+            raise ForceMLPError(
+                f"cannot look into {shown(data_dir)} ({reason(error)}): {fix_for(error)}."
+            ) from None
         raise ForceMLPError(
             f"{spec.title} files missing in {data_dir}: {', '.join(missing)}."
             " Put the four IDX .gz files there, or leave out --data-dir to download them."

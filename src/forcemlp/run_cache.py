@@ -7,13 +7,17 @@ An entry is two files named ``<framework>-<key>``: a ``.json`` record (the confi
 weights (:mod:`forcemlp.weights`). The key hashes the configuration and every file of the
 package, so any change to forcemlp trains again. The rules that keep it safe:
 
-- an entry is used only if its JSON parses, its stored configuration equals the one asked for,
-  and its weights (when wanted) match the digest its JSON names; anything else (truncated,
-  malformed, another run's, a weights file from a different writer) is deleted and retrained,
-  never returned and never a crash on a later call;
+- an entry is used only if it is a regular file of bounded size (never a FIFO, a link or a
+  device), its JSON parses, its digest matches and every field passes the schema of
+  :mod:`forcemlp.run_record`, its stored configuration equals the one asked for, and its
+  weights (when wanted) match the digest its JSON names; anything else (truncated, edited,
+  malformed, another run's) is deleted with a one-line warning and retrained, never returned
+  and never a crash on a later call; weights from a different writer are simply not used;
 - each file is written under a unique temporary name and moved into place (``os.replace``),
   so two builds writing one key at once never splice their files;
 - :func:`ensure_writable` proves the folder takes files *before* the run trains;
+- what an interrupted write leaves (a temporary file, weights without their record) is
+  removed by the next :func:`store` or :func:`prune_other_sources` (:func:`remove_orphans`);
 - :func:`prune_other_sources` deletes the entries of earlier package sources, whose keys can
   never be asked for again (the book's build calls it, so ``_build/runs`` does not grow with
   every change to forcemlp).
@@ -25,16 +29,27 @@ import io
 import json
 import os
 import shutil
+import warnings
 from functools import lru_cache
 from pathlib import Path
 
-from .config import INPUT_SIZE, NUM_CLASSES, TrainConfig
+from .config import INPUT_SIZE, NUM_CLASSES, TrainConfig, parameter_count
 from .errors import ForceMLPError
-from .fileio import ensure_writable_folder, write_atomically
+from .fileio import (
+    NotARegularFile,
+    ensure_writable_folder,
+    is_abandoned,
+    read_regular_file,
+    reason,
+    shown,
+    write_atomically,
+)
 from .history import RunResult
+from .run_record import FORMAT, DamagedRecord, check_record, check_result, sealed
 from .weights import LayerWeights, read_npz, write_npz
 
-FORMAT = 2  # bump when the record's layout changes (2: the record names its package source)
+MAX_RECORD_BYTES = 4 << 20  # a record of 10,000 test predictions and 1,000 epochs is < 1 MiB
+ORPHAN_GRACE_SECONDS = 60  # a temporary file younger than this may be a live writer's
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -97,29 +112,31 @@ def load(folder: Path, config: TrainConfig, need_weights: bool = False) -> RunRe
     """The stored run of ``config``, or None to train it (a bad entry is deleted first).
 
     The result carries its weights when they are stored and intact; with ``need_weights`` an
-    entry without them counts as missing.
+    entry without them counts as missing. A damaged record (see :mod:`forcemlp.run_record`)
+    is deleted with a one-line warning and never served.
     """
     record_path, weights_path = entry_paths(folder, config)
     try:
-        record = json.loads(record_path.read_bytes())
-    except FileNotFoundError:
+        record = json.loads(read_regular_file(record_path, MAX_RECORD_BYTES))
+        result = check_record(record, config, source_tag())
+    except NotARegularFile as error:  # a FIFO, a link, a device, a huge file: never ours
+        return _damaged(record_path, weights_path, reason(error))
+    except OSError:  # nothing there, or a folder that cannot be read: ensure_writable says so
         return None
-    except (OSError, ValueError):  # unreadable, truncated, not JSON
-        _discard(record_path, weights_path)
-        return None
-    try:
-        if record["format"] != FORMAT or record["config"] != config.to_dict():
-            raise ValueError("another run's record")
-        result = RunResult.from_dict(record["result"])
-        if result.config != config.to_dict():
-            raise ValueError("a result trained with another configuration")
-    except (KeyError, IndexError, AttributeError, TypeError, ValueError, ForceMLPError):
-        _discard(record_path, weights_path)
-        return None
-    result.weights = _stored_weights(weights_path, record.get("weights_sha256"), config)
+    except (ValueError, RecursionError) as error:  # not JSON, or damaged
+        why = str(error) if isinstance(error, DamagedRecord) else "not a JSON record"
+        return _damaged(record_path, weights_path, why)
+    result.weights = _stored_weights(weights_path, record["weights_sha256"], config)
     if need_weights and result.weights is None:
         return None
     return result
+
+
+def _damaged(record_path: Path, weights_path: Path, why: str) -> None:
+    """Delete a damaged entry and say so in one line; the caller trains the run again."""
+    _discard(record_path, weights_path)
+    warnings.warn(f"the stored run {shown(record_path)} is damaged ({shown(why)}): it was"
+                  " deleted and the run trains again.", RuntimeWarning, stacklevel=4)
 
 
 def _stored_weights(path: Path, sha256: str | None, config: TrainConfig
@@ -128,7 +145,10 @@ def _stored_weights(path: Path, sha256: str | None, config: TrainConfig
     if not sha256:
         return None
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, _weights_limit(config))
+    except NotARegularFile:
+        _discard(path)  # never one of ours: a link, a FIFO, a device, or far too big
+        return None
     except OSError:
         return None
     if hashlib.sha256(data).hexdigest() != sha256:
@@ -139,28 +159,68 @@ def _stored_weights(path: Path, sha256: str | None, config: TrainConfig
         return None
 
 
+def _weights_limit(config: TrainConfig) -> int:
+    """The most bytes an .npz of ``config``'s float32 layers can take (headers included)."""
+    return 4 * parameter_count(config.hidden_sizes) + 4096 * (len(config.hidden_sizes) + 2)
+
+
 def store(folder: Path, config: TrainConfig, result: RunResult) -> Path:
     """Write ``result`` (and its weights, if any) as ``config``'s entry; returns the JSON path.
 
-    Raises OSError when the disk refuses (full, read-only); nothing half-written stays behind.
+    Only a result :func:`~forcemlp.run_record.check_result` accepts is stored (else a
+    :class:`~forcemlp.errors.ForceMLPError`), so nothing is written that a later read would
+    refuse. Raises OSError when the disk refuses (full, read-only); nothing half-written stays
+    behind, and the orphans of earlier interrupted writes are removed first.
     """
     record_path, weights_path = entry_paths(folder, config)
+    try:
+        data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+        check_result(data, config)
+    except (TypeError, ValueError) as error:  # DamagedRecord, or a number JSON cannot hold
+        raise ForceMLPError(
+            f"this run cannot be stored: {error}; only a finished run's own result can be."
+        ) from None
+    remove_orphans(folder)
     sha256 = None
     if result.weights is not None:
         buffer = io.BytesIO()
         write_npz(result.weights, buffer)
-        data = buffer.getvalue()
-        sha256 = hashlib.sha256(data).hexdigest()
-        write_atomically(weights_path, lambda handle: handle.write(data))
-    record = {"format": FORMAT, "source": source_tag(), "config": config.to_dict(),
-              "weights_sha256": sha256, "result": result.to_dict()}
-    encoded = json.dumps(record).encode()
-    write_atomically(record_path, lambda handle: handle.write(encoded))
+        weights = buffer.getvalue()
+        sha256 = hashlib.sha256(weights).hexdigest()
+        write_atomically(weights_path, lambda handle: handle.write(weights))
+    encoded = sealed({"format": FORMAT, "source": source_tag(), "config": config.to_dict(),
+                      "weights_sha256": sha256, "result": data})
+    try:
+        write_atomically(record_path, lambda handle: handle.write(encoded))
+    except BaseException:
+        if sha256 is not None:
+            _discard(weights_path)  # weights without a record: litter
+        raise
     return record_path
 
 
+def remove_orphans(folder: Path) -> None:
+    """Delete what interrupted or failed writes left in ``folder``: temporary files no writer
+    holds, and weights whose record never came (both older than ``ORPHAN_GRACE_SECONDS``, so a
+    writer at work beside this one keeps its files)."""
+    try:
+        names = [path for path in folder.iterdir() if path.name.startswith(".")]
+        weights = list(folder.glob("*.npz"))
+    except OSError:
+        return
+    for path in names:
+        if (path.suffix == ".tmp" or path.name.startswith(".write-test-")) and is_abandoned(
+            path, ORPHAN_GRACE_SECONDS
+        ):
+            _discard(path)
+    for path in weights:
+        if not path.with_suffix(".json").exists() and is_abandoned(path, ORPHAN_GRACE_SECONDS):
+            _discard(path)
+
+
 def prune_other_sources(folder: Path) -> None:
-    """Delete every entry in ``folder`` not stored by this package source (or unreadable).
+    """Delete every entry in ``folder`` not stored by this package source (or unreadable),
+    and the orphans of interrupted writes (:func:`remove_orphans`).
 
     Their keys hash an earlier source, so no call can reach them again; left alone, each
     change to forcemlp would add a full set of runs and weights beside the old ones.
@@ -169,11 +229,12 @@ def prune_other_sources(folder: Path) -> None:
         return
     for record_path in folder.glob("*.json"):
         try:
-            source = json.loads(record_path.read_bytes()).get("source")
-        except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not a record
+            source = json.loads(read_regular_file(record_path, MAX_RECORD_BYTES)).get("source")
+        except (OSError, ValueError, AttributeError, RecursionError):  # unreadable, not a record
             source = None
         if source != source_tag():
             _discard(record_path, record_path.with_suffix(".npz"))
+    remove_orphans(folder)
 
 
 def _discard(*paths: Path) -> None:

@@ -13,7 +13,9 @@ stores a run a lesson trained in its own cells, so later pages reuse it.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
+from contextlib import nullcontext
 from dataclasses import replace
 from importlib import import_module
 from pathlib import Path
@@ -29,13 +31,39 @@ from .run_cache import cache_key, source_fingerprint
 
 __all__ = ["cache_key", "cached_path", "remember", "run", "source_fingerprint", "train_on"]
 
+# Frameworks seeded through a global generator (torch.manual_seed, keras' seed) train one run
+# at a time, so a run started beside another in a thread gives what it gives alone.
+GLOBAL_RANDOM_STATE = threading.RLock()
+
 
 def _cache_folder(cache: bool | str | os.PathLike) -> Path | None:
     if cache is True:
         return run_cache.folder_from_environment()
     if cache is False or cache is None:
         return None
+    if not isinstance(cache, str | os.PathLike) or isinstance(os.fspath(cache), bytes):
+        raise ForceMLPError(
+            f"cache must be True, False or a folder path such as '_build/runs', got {cache!r}."
+        )
+    if os.fspath(cache) == "":
+        raise ForceMLPError(
+            "the run cache folder is an empty name: give a folder (e.g. _build/runs), or"
+            " cache=False / leave out --run-cache to train without one."
+        )
     return Path(cache).expanduser().absolute()
+
+
+def _check_arguments(config: object, data_dir: object) -> None:
+    """The package's one-line error for a wrong type, before anything is imported or read."""
+    if not isinstance(config, TrainConfig):
+        raise ForceMLPError(
+            f"config must be a TrainConfig, got {type(config).__name__}: build one, e.g."
+            " TrainConfig(**settings) or recipes.SEED_TORCH."
+        )
+    if data_dir is not None and (
+        not isinstance(data_dir, str | os.PathLike) or isinstance(os.fspath(data_dir), bytes)
+    ):
+        raise ForceMLPError(f"data_dir must be a folder path or None, got {data_dir!r}.")
 
 
 def cached_path(config: TrainConfig, cache: bool | str | os.PathLike = True) -> Path | None:
@@ -58,6 +86,7 @@ def run(
     back without training; ``keep_weights=True`` guarantees ``result.weights`` (a stored run
     without them trains again). Fresh results always carry their weights.
     """
+    _check_arguments(config, data_dir)
     check_supported(config)
     folder = _cache_folder(cache)
     if folder is not None:
@@ -74,6 +103,9 @@ def run(
                 f"could not store the run in {folder} ({reason(error)}): the result is"
                 " returned but not cached.", RuntimeWarning, stacklevel=2,
             )
+        except ForceMLPError as error:  # a result the cache would refuse to serve
+            warnings.warn(f"{error} The result is returned but not cached.", RuntimeWarning,
+                          stacklevel=2)
     return result
 
 
@@ -81,7 +113,10 @@ def train_on(config: TrainConfig, splits: Splits, progress: bool = False) -> Run
     """Train ``config`` on ``splits`` through its framework's adapter (no cache).
 
     ``splits.train`` is cut to ``config.train_size`` images here, once for every framework.
+    A framework seeded through global state trains under :data:`GLOBAL_RANDOM_STATE`, so
+    runs in threads give the results they give one after the other.
     """
+    _check_arguments(config, None)
     adapter = check_supported(config)
     if config.train_size is not None:
         if config.train_size > len(splits.train):
@@ -90,7 +125,8 @@ def train_on(config: TrainConfig, splits: Splits, progress: bool = False) -> Run
                 " images given: ask for fewer."
             )
         splits = replace(splits, train=splits.train.head(config.train_size))
-    return import_module(adapter.module).train_run(config, splits, progress)
+    with nullcontext() if adapter.own_random_state else GLOBAL_RANDOM_STATE:
+        return import_module(adapter.module).train_run(config, splits, progress)
 
 
 def remember(
@@ -102,6 +138,9 @@ def remember(
     record's path, or None when no cache folder is set. ``result.config`` must be
     ``config.to_dict()``: a result is never filed under another run's name.
     """
+    _check_arguments(config, None)
+    if not isinstance(result, RunResult):
+        raise ForceMLPError(f"result must be a RunResult, got {type(result).__name__}.")
     if result.config != config.to_dict():
         raise ForceMLPError(
             "this result was trained with another configuration than the one given: pass the"

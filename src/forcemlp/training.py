@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from tqdm.auto import tqdm
@@ -127,6 +128,19 @@ class EpochRecorder:
             self.history.best_epoch = self.epoch
             self.best_snapshot = snapshot()
         return metrics
+
+    @contextmanager
+    def overflow_diverges(self) -> Iterator[None]:
+        """Turn a framework's float overflow in an optimizer step (PyTorch's "value cannot be
+        converted to type float without overflow", for a learning rate past float32's range)
+        into the one divergence message."""
+        try:
+            yield
+        except RuntimeError as error:
+            if "overflow" not in str(error):
+                raise
+            self._close_bar()
+            raise diverged(math.inf, f"in epoch {self.epoch}", self.learning_rate) from None
 
     def _check(self, mean_loss: float, where: str) -> None:
         mean_loss = float(mean_loss)

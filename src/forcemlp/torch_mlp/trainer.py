@@ -158,7 +158,7 @@ def train(
     val_labels = torch.from_numpy(splits.val.labels).to(torch_device)
     generator = torch.Generator().manual_seed(seed)
     recorder = EpochRecorder("torch", epochs, len(splits.train), learning_rate, progress)
-    with settings:
+    with settings, recorder.overflow_diverges():
         for _ in range(epochs):
             recorder.start_epoch()
             order = epoch_order(len(splits.train), generator)
