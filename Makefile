@@ -1,4 +1,5 @@
-# Force of MLP: `make html` builds the book, `make test` runs every test. Both set up .venv first.
+# Force of MLP: `make html` builds the book, `make test` runs every test, `make check` the quick
+# tier of them. All set up .venv first.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ export FORCEMLP_DATA ?= $(SHARED_DATA)
 endif
 SPHINXOPTS ?= -W --keep-going
 
-.PHONY: html test notebooks bench clean venv
+.PHONY: html test check notebooks bench clean venv
 
 venv: $(STAMP)
 
@@ -29,6 +30,15 @@ html: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The edit-test loop (target <= 2 min on 2 cores): the unit tests, without the book build, the
+# browser, JupyterLab, the lessons' own code, and the modules that train every framework or
+# start one process per case. `make test` still runs all of them.
+CHECK_SKIPS := book browser live_jupyter lesson_runs pages contract rosetta keras_mlp \
+	tf_lowlevel fastai_mlp frameworks bench faults
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not book and not browser" -p no:cacheprovider \
+		$(foreach name,$(CHECK_SKIPS),--ignore=tests/test_$(name).py)
 
 bench: $(STAMP)
 	$(BIN)/python -m forcemlp bench --epochs 1

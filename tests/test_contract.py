@@ -30,10 +30,11 @@ from forcemlp.errors import ForceMLPError
 from forcemlp.training import EpochRecorder, divergence_limit
 from forcemlp.weights import log_probabilities
 
-FRAMEWORKS_UNDER_TEST = ("torch", "keras", "numpy", "tensorflow", "fastai")
+FRAMEWORKS_UNDER_TEST = tuple(ADAPTERS)  # the registry itself: a new adapter is tested at once
 # Learning rate 0.1 makes validation accuracy wobble; with these seeds (measured) the best of
 # four epochs is not the last, so keeping and restoring it shows in the weights.
 WOBBLY_SEED = {"torch": 0, "keras": 1, "numpy": 0, "tensorflow": 4, "fastai": 0}
+assert set(WOBBLY_SEED) == set(ADAPTERS), "measure a wobbly seed for each new adapter"
 TRAIN_SIZE = 500  # batches of 32: fifteen full ones and a last one of 20
 
 

@@ -130,6 +130,30 @@ def test_idx_parser_checks_magic_and_length():
         data.parse_idx(b"\x00\x00", data.LABEL_MAGIC)
 
 
+@pytest.mark.parametrize("labels", [
+    "mnist test labels",
+    np.repeat(np.arange(10), [500, 5, 37, 2, 120, 120, 7, 64, 300, 2]),
+    np.repeat(np.arange(3), [333, 333, 334]),
+])
+def test_the_stratified_split_takes_what_scikit_learns_takes_from_each_class(labels):
+    """scikit-learn's StratifiedShuffleSplit as the oracle of the per-class counts (it
+    settles rounding by largest remainders too, breaking exact ties at random: at most one
+    sample apart then)."""
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    if isinstance(labels, str):
+        labels = data.load("mnist").test_labels
+    for first_size in (12, 17, 200, len(labels) // 5, len(labels) - 12):
+        first, rest = data.stratified_split(labels, first_size, seed=0)
+        splitter = StratifiedShuffleSplit(n_splits=1, train_size=first_size,
+                                          test_size=len(labels) - first_size, random_state=0)
+        oracle, _ = next(splitter.split(np.zeros(len(labels)), labels))
+        ours = np.bincount(labels[first], minlength=10)
+        theirs = np.bincount(labels[oracle], minlength=10)
+        assert ours.sum() == theirs.sum() == first_size
+        assert np.abs(ours - theirs).max() <= 1, (first_size, ours, theirs)
+        assert len(np.union1d(first, rest)) == len(labels)
+
 def test_lookup_order_env_then_cache(tmp_path, monkeypatch, mnist_dir):
     monkeypatch.setenv("FORCEMLP_DATA", str(mnist_dir.parent))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))

@@ -55,8 +55,9 @@ def forcemlp(*args: str, unprivileged: bool = False, timeout: int = 300,
             pytest.skip("running as root without setpriv: file modes cannot be enforced")
         command = WITHOUT_ROOTS_PASS + command
     options.setdefault("stdout", subprocess.PIPE)
-    return subprocess.run(command, stderr=subprocess.PIPE, text=True, env=environment,
-                          timeout=timeout, check=False, **options)
+    options.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run(command, text=True, env=environment, timeout=timeout, check=False,
+                          **options)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
 
@@ -45,14 +44,13 @@ def run_python(
     )
 
 
-def test_raw_tensorflow_then_torchvision_crashes():
-    """Why forcemlp.frameworks exists: this plain order kills the interpreter (SIGSEGV).
-
-    If this starts passing, a TensorFlow/PyTorch release fixed the clash and the forced order
-    in forcemlp.frameworks may be dropped.
-    """
-    crashed = run_python("import tensorflow; import torchvision")
-    assert crashed.returncode == -signal.SIGSEGV, crashed.stderr[-2000:]
+@pytest.mark.xfail(strict=True, reason="TensorFlow then torchvision segfaults (triton's LLVM"
+                   " initialisers clash with TensorFlow's): why forcemlp.frameworks forces the"
+                   " order. An XPASS means a release fixed it and the forced order may go.")
+def test_raw_tensorflow_then_torchvision_imports_cleanly():
+    """The plain order a reader might type; today it kills the interpreter (SIGSEGV)."""
+    result = run_python("import tensorflow; import torchvision")
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
 
 
 def test_import_keras_first_then_torch_parts_is_safe():

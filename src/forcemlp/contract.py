@@ -39,8 +39,9 @@ Adding a framework (fastai, for instance) takes three steps:
    ``test_evaluation`` comes from :func:`forcemlp.history.evaluate_log_probabilities` on
    ``splits.test``, and ``weights`` are the trained layers as (out, in) / (out,) float32 pairs
    (:func:`forcemlp.weights.layer_weights`).
-3. Add the name to ``FRAMEWORKS_UNDER_TEST`` in ``tests/test_contract.py``: the contract test
-   then checks per-sample averages, the restored best epoch, same seed ⇒ same metrics,
+3. ``tests/test_contract.py`` is parametrised from ``ADAPTERS`` itself: give the new name a
+   seed in its ``WOBBLY_SEED`` (one whose best epoch is not the last), and the contract test
+   checks per-sample averages, the restored best epoch, same seed ⇒ same metrics,
    ``train_size``, refusals and the divergence message for it too.
 """
 from __future__ import annotations

@@ -241,6 +241,10 @@ def summary_text(model: Any) -> str:
 
     Keras draws the table with rich, whose console, when it finds itself in Jupyter, also
     displays an (empty) HTML copy; telling rich it is not in Jupyter keeps just the text.
+    rich's supported switch, ``Console(force_jupyter=False)``, cannot be used: Keras makes its
+    own Console inside ``summary`` and takes no console or option to pass on, and rich reads
+    no environment variable for it; so its private ``_is_jupyter`` probe is patched, for the
+    length of this one call.
     """
     from unittest import mock
 

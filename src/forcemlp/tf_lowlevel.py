@@ -112,7 +112,9 @@ class Adam:
         epsilon: float = 1e-8,
     ) -> None:
         variables = list(variables)
-        self.learning_rate = learning_rate
+        # A rate past float32's range is inf there: the run diverges (NumPy would warn).
+        too_large = learning_rate > np.finfo(np.float32).max
+        self.learning_rate = math.inf if too_large else learning_rate
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
