@@ -9,6 +9,7 @@ small (500 images, a few epochs), so each framework takes well under a minute.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 
@@ -25,7 +26,7 @@ from forcemlp.config import (
     STYLES,
     TrainConfig,
 )
-from forcemlp.contract import ADAPTERS, CHOICES, check_supported
+from forcemlp.contract import ADAPTERS, CHOICES, ContractBroken, check_supported, check_trainer
 from forcemlp.errors import ForceMLPError
 from forcemlp.training import EpochRecorder, divergence_limit
 from forcemlp.weights import log_probabilities
@@ -34,8 +35,11 @@ FRAMEWORKS_UNDER_TEST = tuple(ADAPTERS)  # the registry itself: a new adapter is
 # Learning rate 0.1 makes validation accuracy wobble; with these seeds (measured) the best of
 # four epochs is not the last, so keeping and restoring it shows in the weights.
 WOBBLY_SEED = {"torch": 0, "keras": 1, "numpy": 0, "tensorflow": 4, "fastai": 0}
-assert set(WOBBLY_SEED) == set(ADAPTERS), "measure a wobbly seed for each new adapter"
 TRAIN_SIZE = 500  # batches of 32: fifteen full ones and a last one of 20
+
+
+def test_every_registered_adapter_has_a_wobbly_seed():
+    assert set(WOBBLY_SEED) == set(ADAPTERS), "measure a wobbly seed for each new adapter"
 
 
 def wobbly(framework: str, **changes) -> TrainConfig:
@@ -195,3 +199,47 @@ def test_one_divergence_rule(loss, message):
     recorder.batches_done(7, 70, 70 * 0.99 * divergence_limit())  # just below the limit: fine
     with pytest.raises(ForceMLPError, match=re.escape(message)):
         recorder.batches_done(7, 70, 70 * loss)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS_UNDER_TEST)
+def test_every_registered_adapter_passes_the_public_contract_check(framework, mnist_splits):
+    check_trainer(framework, mnist_splits)
+
+
+def numpy_train_run(config, splits, progress=False):
+    from forcemlp import numpy_mlp
+
+    return numpy_mlp.train_run(config, splits, progress)
+
+
+def with_weights_of_seed_9(config, splits, progress=False):
+    result = numpy_train_run(config, splits)
+    result.weights = numpy_train_run(dataclasses.replace(config, seed=9), splits).weights
+    return result
+
+
+SEEDS_OF_A_CLOCK = itertools.count(1)
+
+
+def ignoring_the_seed(config, splits, progress=False):
+    result = numpy_train_run(dataclasses.replace(config, seed=next(SEEDS_OF_A_CLOCK)), splits)
+    result.config = config.to_dict()  # it claims the seed it was given
+    return result
+
+
+def accuracy_per_batch(config, splits, progress=False):
+    result = numpy_train_run(config, splits)
+    for metrics in result.history.epochs:
+        metrics.train_accuracy *= 300 / 320 + 1e-4  # ten batches of 32 counted as 320 images
+    return result
+
+
+@pytest.mark.parametrize("broken, clause", [
+    (with_weights_of_seed_9, "the weights handed back are the best epoch's"),
+    (ignoring_the_seed, "the same seed gives the same run"),
+    (accuracy_per_batch, "training accuracy is a per-sample average"),
+])
+def test_the_contract_check_names_the_clause_a_broken_adapter_breaks(broken, clause,
+                                                                     mnist_splits):
+    with pytest.raises(ContractBroken, match=re.escape(clause)):
+        check_trainer("numpy", mnist_splits, broken)

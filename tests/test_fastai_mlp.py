@@ -38,7 +38,7 @@ def fresh_learner(splits, batch_size=64, seed=0, optimizer="adam"):
 def trained(small_splits):
     """The article's 784-16-10 after three one-cycle epochs on 3,000 images."""
     learn = fresh_learner(small_splits)
-    history = fastai_mlp.fit(learn, 3, 1e-2, "one_cycle")
+    history = fastai_mlp.fit(learn, epochs=3, learning_rate=1e-2, lr_schedule="one_cycle")
     return learn, history
 
 
@@ -111,7 +111,7 @@ def test_the_last_epoch_training_numbers_are_per_sample_means(small_splits):
                 keep(self.learn.loss.detach(), self.learn.pred, self.learn.yb[0])
 
     learn.add_cb(Spy())
-    history = fastai_mlp.fit(learn, 1, 1e-3)
+    history = fastai_mlp.fit(learn, epochs=1, learning_rate=1e-3)
     assert seen_count == [700, 700, 700, 700, 200]
     assert history.epochs[0].train_loss == pytest.approx(sum(seen_losses) / TRAIN_SIZE)
     assert history.epochs[0].train_accuracy == pytest.approx(sum(seen_right) / TRAIN_SIZE)
@@ -120,7 +120,7 @@ def test_the_last_epoch_training_numbers_are_per_sample_means(small_splits):
 def test_same_seed_same_run_other_seed_other_run(small_splits):
     def val_losses(seed):
         learn = fresh_learner(small_splits, batch_size=256, seed=seed)
-        return fastai_mlp.fit(learn, 1, 1e-2).column("val_loss")
+        return fastai_mlp.fit(learn, epochs=1, learning_rate=1e-2).column("val_loss")
 
     assert val_losses(0) == val_losses(0)
     assert val_losses(0) != val_losses(1)
@@ -128,11 +128,11 @@ def test_same_seed_same_run_other_seed_other_run(small_splits):
 
 def test_schedules_set_the_rate_of_every_step(small_splits):
     learn = fresh_learner(small_splits, batch_size=500)
-    fastai_mlp.fit(learn, 2, 1e-2, "cosine")
+    fastai_mlp.fit(learn, epochs=2, learning_rate=1e-2, lr_schedule="cosine")
     steps = 2 * math.ceil(TRAIN_SIZE / 500)
     expected = [learning_rate_at(1e-2, "cosine", step, steps) for step in range(steps)]
     np.testing.assert_allclose(learn.recorder.lrs, expected, rtol=1e-9)
-    fastai_mlp.fit(learn, 2, 1e-2, "one_cycle")
+    fastai_mlp.fit(learn, epochs=2, learning_rate=1e-2, lr_schedule="one_cycle")
     rates = np.asarray(learn.recorder.lrs)
     assert rates[0] == pytest.approx(1e-2 / 25) and rates.max() == pytest.approx(1e-2, rel=1e-3)
     peak = int(rates.argmax())
@@ -178,11 +178,12 @@ def test_unsupported_choices_and_divergence_are_one_line_errors(small_splits):
         fastai_mlp.learner(None, None, "nesterov")
     learn = fresh_learner(small_splits)
     with pytest.raises(ForceMLPError, match="unknown learning-rate schedule 'linear'"):
-        fastai_mlp.fit(learn, 1, 1e-3, "linear")
+        fastai_mlp.fit(learn, epochs=1, learning_rate=1e-3, lr_schedule="linear")
     with pytest.raises(ForceMLPError, match="^training diverged: the loss (reached|became)"):
-        fastai_mlp.fit(learn, 1, 1e30, "constant")
+        fastai_mlp.fit(learn, epochs=1, learning_rate=1e30, lr_schedule="constant")
     with pytest.raises(ForceMLPError, match="the loss became inf in epoch 1.*it was 1e\\+39"):
-        fastai_mlp.fit(fresh_learner(small_splits), 1, 1e39, "constant")
+        fastai_mlp.fit(fresh_learner(small_splits), epochs=1, learning_rate=1e39,
+                       lr_schedule="constant")
     by_hand = fresh_learner(small_splits)
     by_hand.fit(1, 1e30)  # a lesson's own call: the divergence cancels the fit quietly...
     with pytest.raises(ForceMLPError, match="^training diverged"):

@@ -108,7 +108,8 @@ def test_every_config_optimizer_trains(mnist_splits, optimizer):
 def test_training_repeats_and_keeps_the_best_epoch(mnist_splits):
     splits = with_train_size(mnist_splits, 1000)
     models = [NumpyMLP(seed=5) for _ in range(2)]
-    histories = [train(model, splits, 3, 50, 0.01, optimizer="adam", seed=5) for model in models]
+    histories = [train(model, splits, epochs=3, batch_size=50, learning_rate=0.01,
+                       optimizer="adam", seed=5) for model in models]
     for metric in ("train_loss", "val_loss", "val_accuracy"):
         assert histories[0].column(metric) == histories[1].column(metric)
     assert np.array_equal(models[0].parameters, models[1].parameters)
@@ -119,7 +120,8 @@ def test_training_repeats_and_keeps_the_best_epoch(mnist_splits):
 
 def test_a_diverging_run_stops_with_a_clear_error(mnist_splits):
     with pytest.raises(ForceMLPError, match="training diverged: .*lower the learning rate"):
-        train(NumpyMLP(), with_train_size(mnist_splits, 200), 1, 20, 1e200, optimizer="sgd")
+        train(NumpyMLP(), with_train_size(mnist_splits, 200), epochs=1, batch_size=20,
+              learning_rate=1e200, optimizer="sgd")
 
 
 @pytest.mark.parametrize(
@@ -145,4 +147,5 @@ def test_the_runner_refuses_what_numpy_cannot_do(mnist_splits):
         with pytest.raises(ForceMLPError, match=f"the NumPy MLP .*{message}"):
             train_on(TrainConfig(framework="numpy", **refused), mnist_splits)
     with pytest.raises(ForceMLPError, match="unknown optimizer"):
-        train(NumpyMLP(), mnist_splits, 1, 20, 0.1, optimizer="lbfgs")
+        train(NumpyMLP(), mnist_splits, epochs=1, batch_size=20, learning_rate=0.1,
+              optimizer="lbfgs")

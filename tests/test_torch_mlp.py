@@ -87,11 +87,13 @@ def test_train_rejects_unknown_optimizer_and_bad_numbers(mnist_splits):
     small = sliced(mnist_splits, 40, 40)
     model = torch_mlp.SeedSequential()
     with pytest.raises(ForceMLPError, match="unknown optimizer 'lbfgs'"):
-        torch_mlp.train(model, small, 1, 20, 1e-3, optimizer="lbfgs", progress=False)
+        torch_mlp.train(model, small, epochs=1, batch_size=20, learning_rate=1e-3,
+                        optimizer="lbfgs", progress=False)
     with pytest.raises(ForceMLPError, match="batch_size must be a positive"):
-        torch_mlp.train(model, small, 1, 0, 1e-3, progress=False)
+        torch_mlp.train(model, small, epochs=1, batch_size=0, learning_rate=1e-3, progress=False)
     with pytest.raises(ForceMLPError, match="learning rate"):
-        torch_mlp.train(model, small, 1, 20, float("nan"), progress=False)
+        torch_mlp.train(model, small, epochs=1, batch_size=20, learning_rate=float("nan"),
+                        progress=False)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -180,7 +182,8 @@ def test_train_matches_autograd_and_torch_optim_adam(build, fast, mnist_splits):
     small = sliced(mnist_splits, 210, 100)
     model = seeded(build, seed=3)
     oracle = copy.deepcopy(model)
-    history = torch_mlp.train(model, small, 1, 20, 1e-2, seed=5, device="cpu", progress=False,
+    history = torch_mlp.train(model, small, epochs=1, batch_size=20, learning_rate=1e-2, seed=5,
+                              device="cpu", progress=False,
                               fast=fast)
     oracle_loss = oracle_epoch(oracle, small.train, 20, 1e-2, seed=5)
     for trained, expected in zip(model.parameters(), oracle.parameters()):
@@ -195,11 +198,13 @@ def test_cosine_schedule_matches_torch_lambda_lr(fast, mnist_splits):
     total_steps = 11  # ten batches of 20 and one of 10
     model = seeded(torch_mlp.SeedSequential, seed=3)
     oracle, constant = copy.deepcopy(model), copy.deepcopy(model)
-    torch_mlp.train(model, small, 1, 20, 1e-2, seed=5, device="cpu", progress=False,
+    torch_mlp.train(model, small, epochs=1, batch_size=20, learning_rate=1e-2, seed=5,
+                    device="cpu", progress=False,
                     lr_schedule="cosine", fast=fast)
     oracle_epoch(oracle, small.train, 20, 1e-2, seed=5,
                  factor=lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)))
-    torch_mlp.train(constant, small, 1, 20, 1e-2, seed=5, device="cpu", progress=False)
+    torch_mlp.train(constant, small, epochs=1, batch_size=20, learning_rate=1e-2, seed=5,
+                    device="cpu", progress=False)
     for trained, expected, unscheduled in zip(
         model.parameters(), oracle.parameters(), constant.parameters()
     ):
@@ -224,7 +229,8 @@ def check_reader_loop(mnist_splits):
     small = sliced(mnist_splits, 530, 100)  # 26 full batches of 20 and one of 10
     model = seeded(torch_mlp.SeedSequential, seed=3)
     reader_model = copy.deepcopy(model)
-    history = torch_mlp.train(model, small, 3, 20, 1e-2, seed=7, device="cpu", progress=False)
+    history = torch_mlp.train(model, small, epochs=3, batch_size=20, learning_rate=1e-2, seed=7,
+                              device="cpu", progress=False)
 
     torch.manual_seed(7)
     dataset = torch.utils.data.TensorDataset(
@@ -255,7 +261,8 @@ def test_one_epoch_on_10k_images_beats_87_percent(mnist_splits):
     small = sliced(mnist_splits, 10_000)
     for style, fast in (("sequential", True), ("functional", False)):
         model = torch_mlp.model_for(TrainConfig(style=style))
-        history = torch_mlp.train(model, small, 1, 20, 1e-3, device="cpu", progress=False,
+        history = torch_mlp.train(model, small, epochs=1, batch_size=20, learning_rate=1e-3,
+                                  device="cpu", progress=False,
                                   fast=fast)
         assert history.epochs[0].val_accuracy > 0.87
         assert torch_mlp.evaluate(model, mnist_splits.test).accuracy > 0.87
@@ -264,7 +271,8 @@ def test_one_epoch_on_10k_images_beats_87_percent(mnist_splits):
 def test_validation_metrics_are_per_sample_on_the_validation_set(mnist_splits):
     small = sliced(mnist_splits, 1000, 333)
     model = torch_mlp.SeedSequential()
-    history = torch_mlp.train(model, small, 1, 20, 1e-3, device="cpu", progress=False)
+    history = torch_mlp.train(model, small, epochs=1, batch_size=20, learning_rate=1e-3,
+                              device="cpu", progress=False)
     on_val = torch_mlp.evaluate(model, small.val)
     assert history.epochs[0].val_accuracy == pytest.approx(on_val.accuracy)
     assert history.epochs[0].val_loss == pytest.approx(on_val.loss, rel=1e-5)
@@ -274,7 +282,8 @@ def test_best_validation_weights_are_restored(mnist_splits):
     # At this learning rate and seed validation accuracy peaks at epoch 3 of 4 (measured).
     small = sliced(mnist_splits, 2000)
     model = torch_mlp.model_for(TrainConfig(seed=2))
-    history = torch_mlp.train(model, small, 4, 20, 0.05, seed=2, device="cpu", progress=False)
+    history = torch_mlp.train(model, small, epochs=4, batch_size=20, learning_rate=0.05, seed=2,
+                              device="cpu", progress=False)
     val_accuracies = history.column("val_accuracy")
     assert history.best_epoch == int(np.argmax(val_accuracies)) + 1
     assert history.best_epoch < len(history.epochs), "settings where the last epoch is not best"
@@ -287,14 +296,16 @@ def test_a_nan_weight_stops_training_with_a_clear_message(fast, mnist_splits):
     with torch.no_grad():
         next(model.parameters())[0, 0] = float("nan")
     with pytest.raises(ForceMLPError, match="training diverged: the loss became nan in epoch 1"):
-        torch_mlp.train(model, sliced(mnist_splits, 100, 100), 1, 20, 1e-3, device="cpu",
+        torch_mlp.train(model, sliced(mnist_splits, 100, 100), epochs=1, batch_size=20,
+                        learning_rate=1e-3, device="cpu",
                         progress=False, fast=fast)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_a_huge_learning_rate_stops_training(optimizer, mnist_splits):
     with pytest.raises(ForceMLPError, match=r"training diverged: the loss (became nan|reached)"):
-        torch_mlp.train(torch_mlp.SeedSequential(), sliced(mnist_splits, 400, 100), 1, 20, 1e30,
+        torch_mlp.train(torch_mlp.SeedSequential(), sliced(mnist_splits, 400, 100), epochs=1,
+                        batch_size=20, learning_rate=1e30,
                         optimizer=optimizer, device="cpu", progress=False)
 
 
@@ -304,7 +315,8 @@ def test_training_leaves_thread_and_denormal_settings_as_they_were(fast, mnist_s
     seen = []
     model = torch_mlp.SeedSequential()
     model.register_forward_hook(lambda *args: seen.append(torch.get_num_threads()))
-    torch_mlp.train(model, sliced(mnist_splits, 100, 100), 1, 20, 1e-3, device="cpu",
+    torch_mlp.train(model, sliced(mnist_splits, 100, 100), epochs=1, batch_size=20,
+                    learning_rate=1e-3, device="cpu",
                     progress=False, fast=fast)
     assert torch.get_num_threads() == threads
     assert not torch_mlp.denormals_flushed()
@@ -379,9 +391,10 @@ def test_seed_style_loop_trains_exactly_what_train_does(mnist_splits):
     small = sliced(mnist_splits, 600, 200)
     seed_style_model = seeded(torch_mlp.SeedSequential)
     autograd_model = copy.deepcopy(seed_style_model)
-    history = torch_mlp.train_seed_style(seed_style_model, small, 2, device="cpu",
+    history = torch_mlp.train_seed_style(seed_style_model, small, epochs=2, device="cpu",
                                          progress=False)
-    autograd_history = torch_mlp.train(autograd_model, small, 2, 20, 1e-3, device="cpu",
+    autograd_history = torch_mlp.train(autograd_model, small, epochs=2, batch_size=20,
+                                       learning_rate=1e-3, device="cpu",
                                        progress=False)
     assert history.framework == "torch-seed-style"
     assert history.best_epoch == autograd_history.best_epoch

@@ -68,8 +68,8 @@ def run_benchmark(
             result["forcemlp_path"] = torch_mlp.trainer_path(model, config.optimizer, device,
                                                              fast=True)
         start = time.perf_counter()
-        trainer(model, splits, epochs, config.batch_size, config.learning_rate,
-                seed=seed, device=device, progress=progress)
+        trainer(model, splits, epochs=epochs, batch_size=config.batch_size,
+                learning_rate=config.learning_rate, seed=seed, device=device, progress=progress)
         seconds_per_epoch = (time.perf_counter() - start) / epochs
         test = torch_mlp.evaluate(model, splits.test)
         result[f"{name}_seconds_per_epoch"] = seconds_per_epoch

@@ -76,6 +76,14 @@ def check_training_numbers(epochs: int, batch_size: int, learning_rate: float) -
     check_learning_rate(learning_rate)
 
 
+def check_dropout(dropout: Any) -> float:
+    """The share of units dropped while training, a number in [0, 1), as a float."""
+    dropout = real_number("dropout", dropout)
+    if not 0.0 <= dropout < 1.0:
+        raise ForceMLPError(f"dropout must lie in [0, 1), got {dropout!r}.")
+    return dropout
+
+
 def check_hidden_sizes(hidden_sizes: Any) -> tuple[int, ...]:
     """A non-empty sequence of positive whole numbers, as a tuple; "16" or 16 alone is refused."""
     example = "e.g. (16,) or [784, 16]"
@@ -167,15 +175,13 @@ class TrainConfig:
             "epochs": whole_number("epochs", self.epochs),
             "batch_size": whole_number("batch_size", self.batch_size),
             "seed": whole_number("seed", self.seed, minimum=0, maximum=MAX_SEED),
-            "dropout": real_number("dropout", self.dropout),
+            "dropout": check_dropout(self.dropout),
         }
         if self.train_size is not None:
             numbers_checked["train_size"] = whole_number("train_size", self.train_size)
         for name, value in numbers_checked.items():
             object.__setattr__(self, name, value)
         check_learning_rate(self.learning_rate)
-        if not 0.0 <= self.dropout < 1.0:
-            raise ForceMLPError(f"dropout must lie in [0, 1), got {self.dropout!r}.")
         if not isinstance(self.fast, bool):
             raise ForceMLPError(f"fast must be True or False, got {self.fast!r}.")
 

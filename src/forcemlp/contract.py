@@ -39,7 +39,9 @@ Adding a framework (fastai, for instance) takes three steps:
    ``test_evaluation`` comes from :func:`forcemlp.history.evaluate_log_probabilities` on
    ``splits.test``, and ``weights`` are the trained layers as (out, in) / (out,) float32 pairs
    (:func:`forcemlp.weights.layer_weights`).
-3. ``tests/test_contract.py`` is parametrised from ``ADAPTERS`` itself: give the new name a
+3. Run :func:`check_trainer` on it (``check_trainer("mine", splits, my_module.train_run)``):
+   it says in one line which clause of the contract the new trainer breaks. Then
+   ``tests/test_contract.py``, parametrised from ``ADAPTERS`` itself, does too: give the new name a
    seed in its ``WOBBLY_SEED`` (one whose best epoch is not the last), and the contract test
    checks per-sample averages, the restored best epoch, same seed ⇒ same metrics,
    ``train_size``, refusals and the divergence message for it too.
@@ -47,10 +49,15 @@ Adding a framework (fastai, for instance) takes three steps:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from .config import ACTIVATIONS, DEVICES, OPTIMIZERS, PER_STEP_SCHEDULES, STYLES, TrainConfig
 from .errors import ForceMLPError
+
+if TYPE_CHECKING:
+    from .data import Splits
+    from .history import RunResult
 
 
 @dataclass(frozen=True)
@@ -165,3 +172,81 @@ def _refuse_unsupported(
             f" {hint('dropout', True)}."
         )
 
+
+
+class ContractBroken(AssertionError):
+    """A trainer that does not keep the contract; the message names the clause it broke."""
+
+
+TrainRun = Callable[[TrainConfig, "Splits", bool], "RunResult"]
+
+
+def check_trainer(framework: str, splits: Splits, train_run: TrainRun | None = None) -> None:
+    """Check that a framework's ``train_run`` keeps the contract, as a new adapter's own test.
+
+        check_trainer("numpy", load_splits())            # a registered adapter
+        check_trainer("mine", splits, my_module.train_run)   # one being written
+
+    Two small runs of 300 images (two epochs, batch 32, its default options) must: record
+    epochs numbered 1..n whose accuracies are per-sample averages; name as best the earliest
+    epoch of highest validation accuracy and hand back that epoch's weights, as float32
+    (out, in) layers that an independent NumPy forward pass scores as the run reported; count
+    the images it trained on; and give the same numbers and weights again for the same seed.
+    A learning rate of 1e30 must end in the one divergence message. Raises
+    :class:`ContractBroken` naming the first clause broken.
+    """
+    import math
+    from importlib import import_module
+
+    import numpy as np
+
+    from .weights import log_probabilities
+
+    if train_run is None:
+        train_run = import_module(ADAPTERS[framework].module).train_run
+    config = TrainConfig(framework=framework, epochs=2, batch_size=32, train_size=300)
+    small = replace(splits, train=splits.train.head(300))
+    first, again = train_run(config, small, False), train_run(config, small, False)
+
+    def require(holds: bool, clause: str) -> None:
+        if not holds:
+            raise ContractBroken(f"{framework} breaks the trainer contract: {clause}.")
+
+    epochs = first.history.epochs
+    require([m.epoch for m in epochs] == [1, 2], "one record per epoch, numbered 1..n")
+    for metrics in epochs:
+        share = metrics.train_accuracy * 300
+        require(abs(share - round(share)) < 1e-3, "training accuracy is a per-sample average")
+        val_share = metrics.val_accuracy * len(small.val)
+        require(abs(val_share - round(val_share)) < 1e-3,
+                "validation accuracy is a per-sample average")
+        require(math.isfinite(metrics.train_loss) and metrics.seconds > 0,
+                "finite losses and a positive time per epoch")
+    accuracies = first.history.column("val_accuracy")
+    require(first.history.best_epoch == int(np.argmax(accuracies)) + 1,
+            "the best epoch is the earliest of highest validation accuracy")
+    require(first.train_samples == 300 and first.config == config.to_dict(),
+            "the result names its configuration and the images it trained on")
+    shapes = [(layer.weight.shape, layer.bias.shape, layer.weight.dtype)
+              for layer in first.weights or ()]
+    require(shapes == [((16, 784), (16,), np.float32), ((10, 16), (10,), np.float32)],
+            "the weights come back as float32 (out, in) and (out,) layers")
+    best = epochs[first.history.best_epoch - 1]
+    val_log_p = log_probabilities(first.weights, config.activation, small.val.features)
+    require(abs(float((val_log_p.argmax(1) == small.val.labels).mean()) - best.val_accuracy)
+            <= 1.5 / len(small.val), "the weights handed back are the best epoch's")
+    test_log_p = log_probabilities(first.weights, config.activation, small.test.features)
+    require(abs(float((test_log_p.argmax(1) == small.test.labels).mean())
+                - first.test.accuracy) <= 1.5 / len(small.test),
+            "the test score is the kept weights' score")
+    require(first.history.column("val_loss") == again.history.column("val_loss")
+            and all(np.array_equal(a.weight, b.weight)
+                    for a, b in zip(first.weights, again.weights)),
+            "the same seed gives the same run")
+    try:
+        train_run(replace(config, learning_rate=1e30, epochs=1), small, False)
+    except ForceMLPError as error:
+        require(str(error).startswith("training diverged:"), "a blow-up is the one divergence"
+                " message")
+    else:
+        require(False, "a learning rate of 1e30 ends in the divergence message")

@@ -266,6 +266,7 @@ class OneThreadOnCPU(Callback):
 
 def fit(
     learn: Learner,
+    *,
     epochs: int,
     learning_rate: float,
     lr_schedule: str = "constant",
@@ -324,5 +325,6 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
     """Build, train and test the model ``config`` describes, with fastai: what
     ``forcemlp train --framework fastai`` runs (the runner has cut ``splits.train``)."""
     learn = seeded_learner(splits, config)
-    fit(learn, config.epochs, config.learning_rate, config.lr_schedule, progress)
+    fit(learn, epochs=config.epochs, learning_rate=config.learning_rate,
+        lr_schedule=config.lr_schedule, progress=progress)
     return run_result(config, learn, len(splits.train))

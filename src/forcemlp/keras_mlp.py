@@ -27,12 +27,12 @@ from .config import (
     STYLES,
     TrainConfig,
     check_choice,
+    check_dropout,
     check_hidden_sizes,
     check_learning_rate,
     check_training_numbers,
 )
 from .data import Split, Splits, one_hot, to_features
-from .errors import ForceMLPError
 from .frameworks import import_keras, keras_device
 from .history import Evaluation, History, RunResult, evaluate_log_probabilities
 from .training import EpochRecorder
@@ -90,8 +90,7 @@ def build_mlp(
     check_choice("activation", activation, ACTIVATIONS)
     check_choice("style", style, STYLES)
     hidden_sizes = check_hidden_sizes(hidden_sizes)
-    if not 0.0 <= dropout < 1.0:
-        raise ForceMLPError(f"dropout must lie in [0, 1), got {dropout!r}.")
+    dropout = check_dropout(dropout)
     layers = _layers(hidden_sizes, activation, dropout, seed)
     inputs = keras.Input(shape=(INPUT_SIZE,), name="pixels")
     if style == "sequential":
@@ -190,12 +189,13 @@ class _Recorder(keras.callbacks.Callback):
 def fit(
     model: Any,
     splits: Splits,
+    *,
     epochs: int = 5,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
     optimizer: str = "adam",
     seed: int = 0,
-    progress: bool = True,
+    progress: bool = False,
     lr_schedule: str = "constant",
 ) -> History:
     """Compile and train on ``splits.train``, validating on ``splits.val`` after each epoch.

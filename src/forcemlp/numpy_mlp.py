@@ -285,6 +285,7 @@ def evaluate(model: NumpyMLP, split: Split) -> Evaluation:
 def train(
     model: NumpyMLP,
     splits: Splits,
+    *,
     epochs: int,
     batch_size: int,
     learning_rate: float,
@@ -343,7 +344,8 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
         seed=config.seed,
     )
     history = train(
-        model, splits, config.epochs, config.batch_size, config.learning_rate,
+        model, splits, epochs=config.epochs, batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
         optimizer=config.optimizer, seed=config.seed, progress=progress,
         lr_schedule=config.lr_schedule,
     )

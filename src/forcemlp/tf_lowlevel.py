@@ -113,7 +113,7 @@ class Adam:
     ) -> None:
         variables = list(variables)
         # A rate past float32's range is inf there: the run diverges (NumPy would warn).
-        too_large = learning_rate > np.finfo(np.float32).max
+        too_large = learning_rate > float(np.finfo(np.float32).max)
         self.learning_rate = math.inf if too_large else learning_rate
         self.beta_1 = beta_1
         self.beta_2 = beta_2
@@ -166,13 +166,14 @@ class GradientTapeRun:
 
 def train_gradient_tape(
     splits: Splits,
+    *,
     hidden_sizes: tuple[int, ...] = (16,),
     epochs: int = 5,
     batch_size: int = 32,
     learning_rate: float = 1e-3,
     seed: int = 0,
-    progress: bool = True,
     device: str = "auto",
+    progress: bool = False,
 ) -> GradientTapeRun:
     """Train a DenseMLP with Adam by hand: shuffled batches, a validation pass per epoch.
 
@@ -220,8 +221,9 @@ def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> Ru
     """What ``forcemlp train --framework tensorflow`` runs: the GradientTape loop (ReLU layers,
     hand-written Adam, constant rate; the runner refuses any other option before this runs)."""
     run = train_gradient_tape(
-        splits, config.hidden_sizes, config.epochs, config.batch_size, config.learning_rate,
-        config.seed, progress, config.device,
+        splits, hidden_sizes=config.hidden_sizes, epochs=config.epochs,
+        batch_size=config.batch_size, learning_rate=config.learning_rate,
+        seed=config.seed, progress=progress, device=config.device,
     )
     return RunResult.from_training(config.to_dict(), run.history, run.test, len(splits.train),
                                    weights=trained_weights(run.model))

@@ -17,7 +17,7 @@ included; the kept weights are those of the best validation accuracy, the earlie
 ties.
 
 **Divergence.** A run has diverged when the running mean training loss is not finite, or
-exceeds ``DIVERGENCE_FACTOR`` times ln(classes), the cross-entropy of guessing uniformly at
+exceeds ``GUESSING_LOSS_MULTIPLE`` times ln(classes), the cross-entropy of guessing uniformly at
 random, which is where every freshly initialised classifier starts (2.30 for ten classes, so
 the limit is about 230). A learning rate that is merely too high makes the loss wobble around
 a few units; a loss of hundreds per image means the weights have blown up, even while every
@@ -38,13 +38,13 @@ from tqdm.auto import tqdm
 from .errors import ForceMLPError
 from .history import EpochMetrics, History
 
-DIVERGENCE_FACTOR = 100
+GUESSING_LOSS_MULTIPLE = 100
 CHECK_EVERY_STEPS = 100  # how often loops that keep losses on a device look at them
 
 
 def divergence_limit(num_classes: int = 10) -> float:
     """The mean loss past which a run has diverged (see the module docstring)."""
-    return DIVERGENCE_FACTOR * math.log(num_classes)
+    return GUESSING_LOSS_MULTIPLE * math.log(num_classes)
 
 
 def diverged(loss: float, where: str, learning_rate: float, num_classes: int = 10) -> ForceMLPError:

@@ -26,6 +26,7 @@ from ..config import (
     STYLES,
     TrainConfig,
     check_choice,
+    check_dropout,
     check_hidden_sizes,
     pick,
 )
@@ -132,8 +133,7 @@ def build_mlp(
     pick("activation", activation, ACTIVATION_MODULES)
     check_choice("style", style, STYLES)
     hidden_sizes = check_hidden_sizes(hidden_sizes)
-    if not 0.0 <= dropout < 1.0:
-        raise ForceMLPError(f"dropout must lie in [0, 1), got {dropout!r}.")
+    dropout = check_dropout(dropout)
     if style == "functional":
         return FunctionalMLP(hidden_sizes, activation, dropout)
     layers: list[nn.Module] = []

@@ -81,12 +81,13 @@ def seed_style_loaders(splits: Splits, batch_size: int = 20, seed: int = 0) -> d
 def train_seed_style(
     model: nn.Module,
     splits: Splits,
+    *,
     epochs: int,
     batch_size: int = 20,
     learning_rate: float = 1e-3,
     seed: int = 0,
     device: str = "auto",
-    progress: bool = True,
+    progress: bool = False,
 ) -> History:
     """The seed article's training loop, faithfully, with its three training mistakes fixed.
 

@@ -118,13 +118,14 @@ def check_training_arguments(splits: Splits, epochs: int, batch_size: int, learn
 def train(
     model: nn.Module,
     splits: Splits,
+    *,
     epochs: int,
     batch_size: int,
     learning_rate: float,
     optimizer: str = "adam",
     seed: int = 0,
     device: str = "auto",
-    progress: bool = True,
+    progress: bool = False,
     lr_schedule: str = "constant",
     fast: bool = False,
 ) -> History:
@@ -196,9 +197,11 @@ def trainer_path(
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
     """Build, train and test the model ``config`` describes (the runner's adapter for torch)."""
     model = model_for(config)
-    history = train(model, splits, config.epochs, config.batch_size, config.learning_rate,
-                    config.optimizer, config.seed, config.device, progress, config.lr_schedule,
-                    config.fast)
+    history = train(model, splits, epochs=config.epochs, batch_size=config.batch_size,
+                    learning_rate=config.learning_rate,
+                    optimizer=config.optimizer, seed=config.seed, device=config.device,
+                    progress=progress, lr_schedule=config.lr_schedule,
+                    fast=config.fast)
     test = evaluate(model, splits.test)
     return RunResult.from_training(config.to_dict(), history, test, len(splits.train),
                                    weights=trained_weights(model))
