@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import http.server
 import shutil
 import threading
@@ -119,15 +120,24 @@ def test_fashion_files_under_mnist_names_fail_the_checksum(tmp_path):
         data.load("mnist", folder)
 
 
-def test_idx_parser_checks_magic_and_length():
+def test_idx_reader_checks_magic_and_length(tmp_path):
+    three_labels = data.DataFile("labels.gz", "", hashlib.sha256(
+        (2049).to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes([1, 2, 3])).hexdigest(), (3,))
+    three_images = data.DataFile("images.gz", "", "", (3, 1, 1))
+    path = tmp_path / "idx.gz"
+
+    def read(raw: bytes, data_file: data.DataFile = three_labels):
+        path.write_bytes(gzip.compress(raw))
+        return data.read_verified(path, data_file)
+
     header = (2049).to_bytes(4, "big") + (3).to_bytes(4, "big")
-    assert data.parse_idx(header + bytes([1, 2, 3]), data.LABEL_MAGIC).tolist() == [1, 2, 3]
+    assert read(header + bytes([1, 2, 3])).tolist() == [1, 2, 3]
     with pytest.raises(ForceMLPError, match="magic number 2049, not 2051"):
-        data.parse_idx(header + bytes([1, 2, 3]), data.IMAGE_MAGIC)
+        read(header + bytes(8) + bytes([1, 2, 3]), three_images)
     with pytest.raises(ForceMLPError, match="truncated"):
-        data.parse_idx(header + bytes([1, 2]), data.LABEL_MAGIC)
-    with pytest.raises(ForceMLPError, match="too short"):
-        data.parse_idx(b"\x00\x00", data.LABEL_MAGIC)
+        read(header + bytes([1, 2]))
+    with pytest.raises(ForceMLPError, match="truncated"):
+        read(b"\x00\x00")
 
 
 @pytest.mark.parametrize("labels", [

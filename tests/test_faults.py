@@ -176,8 +176,6 @@ def test_a_huge_sparse_file_is_refused_before_reading(mnist_dir, tmp_path):
 
 def test_an_idx_header_with_overflowing_dimensions_is_refused_before_allocating(tmp_path):
     header = (2051).to_bytes(4, "big") + (0xFFFFFFFF).to_bytes(4, "big") * 3
-    with pytest.raises(ForceMLPError, match="truncated or corrupt"):  # exact Python ints
-        data.parse_idx(header + bytes(16), data.IMAGE_MAGIC)
     path = tmp_path / "train-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(header + bytes(4096)))
     with pytest.raises(ForceMLPError, match=r"promises an array of shape \(4294967295, 4294967295"):

@@ -312,19 +312,6 @@ def _first_line(error: BaseException) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def parse_idx(raw: bytes, expected_magic: int, source: str = "IDX data") -> np.ndarray:
-    """Parse IDX bytes into a uint8 array, checking magic number, dimensions and length."""
-    shape = _idx_shape(raw, expected_magic, source)
-    header = 4 + 4 * len(shape)
-    expected = math.prod(shape)  # Python ints: a header of huge dimensions cannot wrap around
-    if len(raw) - header != expected:
-        raise ForceMLPError(
-            f"{source} holds {len(raw) - header} bytes of data but its header promises"
-            f" {expected} for shape {shape}: the file is truncated or corrupt; replace it."
-        )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
-
-
 def _idx_shape(raw: bytes, expected_magic: int, source: str) -> tuple[int, ...]:
     """The dimensions an IDX header promises, after checking its magic number."""
     if len(raw) < 8:
