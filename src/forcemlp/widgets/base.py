@@ -9,7 +9,8 @@
             return check_range("count", proposal["value"], 0, 100)   # or check_subset, check_choice
 
 Declaring ``_module`` bundles that file with the modules it imports (forcemlp.widgets.bundle)
-into the class's ``_esm``, once, when the class is defined. Traits tagged ``sync=True`` travel
+into the class's ``_esm``, and the kit's stylesheet (js/widget.css) into its ``_css``, once, when
+the class is defined. Traits tagged ``sync=True`` travel
 with the widget's state: into the built page, and back to Python in a live kernel when the
 reader moves a control. Bad values from Python raise one-line ForceMLPErrors, whether a
 validator rejects them or traitlets does (a string for a number).
@@ -24,7 +25,7 @@ import traitlets
 
 from .. import config
 from ..errors import ForceMLPError
-from .bundle import bundle
+from .bundle import JS_FOLDER, bundle
 
 try:
     import anywidget
@@ -32,6 +33,9 @@ except ImportError as error:  # the widgets extra is optional for the rest of fo
     raise ForceMLPError(
         "forcemlp.widgets needs anywidget: pip install 'forcemlp[widgets]'."
     ) from error
+
+# The widget kit's look (js/ui.js builds what it styles), shared by every widget on a page.
+STYLESHEET = JS_FOLDER / "widget.css"
 
 # What a notebook front-end without widget support shows instead (text/plain).
 NO_FRONT_END = ("{title}: an interactive widget; it needs a notebook with Jupyter widgets "
@@ -60,6 +64,7 @@ class BrowserWidget(anywidget.AnyWidget):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if cls.__dict__.get("_module"):
             cls._esm = bundle(cls._module)
+            cls._css = STYLESHEET.read_text()
         super().__init_subclass__(**kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
