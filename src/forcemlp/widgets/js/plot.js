@@ -9,8 +9,9 @@
 //       focusable: true makes it a keyboard target (role "application", tabindex 0) whose
 //       handlers the widget adds
 //   themeColors(node)  { text, muted, border, grid, background, surface, accent, danger,
-//       success, warning, shade }: the kit's CSS colours (widget.css: --fm-*, taken from the
-//       pydata/sphinx-book theme's --pst-color-*) as canvas colour strings, read now
+//       success, warning, shade, resolved }: the kit's CSS colours (widget.css: --fm-*, taken
+//       from the pydata/sphinx-book theme's --pst-color-*) as canvas colour strings, read now;
+//       resolved: false while node is not in a styled page yet (read again before drawing)
 //   followTheme(callback)  callback() whenever the page switches light/dark (the book's
 //       html[data-theme], JupyterLab's body[data-jp-theme-light], the system preference);
 //       returns stop()
@@ -42,13 +43,20 @@ export function plot(label, { width, height, focusable = false, className = "" }
   return { node, canvas, context, resize, size: () => canvas.logicalSize };
 }
 
-const COLOR_NAMES = ["text", "muted", "border", "grid", "background", "surface", "accent",
-                     "danger", "success", "warning", "shade"];
+// widget.css's light defaults: what a canvas uses until its element is styled in a page.
+const LIGHT = { text: "#222832", muted: "#48566b", border: "#d1d5da", grid: "#d1d5da",
+                background: "#ffffff", surface: "#f3f4f5", accent: "#0a7d91", danger: "#d72d47",
+                success: "#00843f", warning: "#f66a0a", shade: "#f9e1e4" };
 
+/** The --fm-* colours where `node` is; `resolved` is false (and the colours widget.css's
+ *  light ones) while the node is not yet in a styled page: read them again then. */
 export function themeColors(node) {
-  const style = getComputedStyle(node);
-  return Object.fromEntries(COLOR_NAMES.map((name) =>
-    [name, style.getPropertyValue(`--fm-${name}`).trim() || "gray"]));
+  const style = node.isConnected ? getComputedStyle(node) : null;
+  const read = (name) => style?.getPropertyValue(`--fm-${name}`).trim() ?? "";
+  const resolved = read("text") !== "";
+  const colors = Object.fromEntries(Object.keys(LIGHT).map((name) =>
+    [name, (resolved && read(name)) || LIGHT[name]]));
+  return { ...colors, resolved };
 }
 
 export function followTheme(callback) {

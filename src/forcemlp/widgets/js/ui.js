@@ -84,7 +84,7 @@ function labelled(label, input, className, ...after) {
 }
 
 export function menu(label, choices, { value, onChange, className = "" } = {}) {
-  const input = element("select", { class: "fm-select" },
+  const input = element("select", { class: "fm-select", "aria-label": label },
     ...choices.map(([choice, text]) => element("option", { value: choice }, text)));
   if (value !== undefined) input.value = value;
   if (onChange) input.addEventListener("change", () => onChange(input.value));
@@ -103,7 +103,9 @@ export function slider(label, {
     type: "range", class: "fm-range", min: toSlider(min), max: toSlider(max), step,
     "aria-label": name ?? label,
   });
-  const readout = element("output", { class: "fm-value", for: "" });
+  // The value beside the slider is for the eye; screen readers hear aria-valuetext (an
+  // <output> would be a live region, read out at every move).
+  const readout = element("span", { class: "fm-value", "aria-hidden": "true" });
   const show = (number) => {
     readout.textContent = format(number);
     input.setAttribute("aria-valuetext", format(number));
@@ -117,7 +119,6 @@ export function slider(label, {
   });
   const wrapper = labelled(label, input, `fm-slider ${className}`,
     element("div", { class: "fm-slider-row" }, input, readout));
-  readout.setAttribute("for", input.id);
   wrapper.input = input;
   wrapper.setValue = (number) => { input.value = toSlider(number); show(number); };
   wrapper.setValue(value);
@@ -165,7 +166,10 @@ export function swatch(color, shape = "line", { dash = false } = {}) {
   }
   const add = (tag, attributes) => {
     const node = document.createElementNS(SVG, tag);
-    for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
+    for (const [name, value] of Object.entries(attributes)) {
+      if (name === "fill" || name === "stroke") node.style.setProperty(name, value);  // var() too
+      else node.setAttribute(name, value);
+    }
     svg.append(node);
   };
   if (shape === "area") {
