@@ -9,7 +9,7 @@ import { XAVIER_ACTIVATIONS, initialNetwork, weightGradientSizes } from "./mlp.j
 import { element, followWidth, frameScheduler, guarded, sync } from "./widget.js";
 import { Axes, followTheme, marker, plot, themeColors } from "./plot.js";
 import {
-  columns, controls, installStyles, legend, menu, note, slider, statusLine, widgetRoot,
+  column, columns, installStyles, legend, menu, note, slider, statusLine, widgetRoot,
 } from "./ui.js";
 
 const PANEL = { width: 340, height: 280 };  // the largest panel; narrower columns shrink it
@@ -166,7 +166,7 @@ function buildControls(model, parameterSlot) {
       value: model.get("parameter"), format: (value) => value.toFixed(3),
       onInput: (value) => sync(model, "parameter", value),
     });
-    parameterSlot.replaceChildren(parts.parameter ?? "");
+    parameterSlot.replaceChildren(parts.parameter ?? note(`${entry.title} has no parameter to set.`));
   };
   parts.buildParameter();
   return parts;
@@ -191,8 +191,9 @@ function render({ model, el }) {
   const activationNote = note("", "forcemlp-activation-note");
   const legendBox = legend("forcemlp-activation-legend");
   const status = statusLine("forcemlp-depth-note");
-  root.append(controls(parts.choice, parameterSlot, parts.depth), activationNote,
-              columns(...panels.map((panel) => panel.node)), legendBox.node, status.node);
+  root.append(activationNote, columns(  // each control on top of the plot it changes
+    column(parts.choice, panels[0].node), column(parameterSlot, panels[1].node),
+    column(parts.depth, panels[2].node, status.node)), legendBox.node);
   el.append(root);
   let draws = 0;
 

@@ -254,7 +254,7 @@ function drawContour(view, state, spec, start, position) {
   }
   marker(c, "circle", axes.x(start[0]), axes.y(start[1]), { fill: colors.background, colors, radius: 5.5 });
   drawWalkers(view, state, spec, axes, position);
-  axes.decorate({ title: `${spec.title}: start ● (click or arrow keys), minimum ★`,
+  axes.decorate({ title: `${spec.title}: start ●, minimum ★`,
                   xLabel: "x", yLabel: "y" });
 }
 
@@ -398,7 +398,7 @@ function render({ model, el }) {
   const parts = buildControls(model, actions);
   root.append(
     controls(parts.surface, parts.rate, parts.momentum, parts.steps),
-    group("optimizers", controls(...parts.toggles)),
+    group("optimizers", buttonRow(...parts.toggles)),
     buttonRow(parts.play, parts.step, parts.reset), status.node,
     columns(view.contour.node, view.loss.node), legendBox.node, surfaceNote,
   );

@@ -24,6 +24,10 @@
 //   group(title, ...nodes)                   a titled <fieldset> of controls
 //   columns(...nodes)                        a responsive grid: side by side on a desktop,
 //                                            stacked on a phone (each column: a <div>)
+//   column(head, ...nodes)                   one column whose head (a control, or "") has
+//                                            the same height in every column, so the plots
+//                                            below line up; stacked, each control sits on
+//                                            top of what it changes
 //   note(text, className)                    a small muted paragraph
 //   legend(className)                        { node, update(items) }; items: { text, color,
 //                                            shape, dash, bold } (shape as in plot.js markers,
@@ -151,6 +155,11 @@ export function group(title, ...nodes) {
 
 export function columns(...nodes) {
   return element("div", { class: "fm-columns" }, ...nodes);
+}
+
+export function column(head, ...nodes) {
+  return element("div", { class: "fm-column" }, element("div", { class: "fm-column-head" }, head),
+                 ...nodes);
 }
 
 export function note(text = "", className = "") {
