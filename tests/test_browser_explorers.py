@@ -19,12 +19,14 @@ import pytest
 
 from forcemlp import widgets
 from forcemlp.optimizers import SURFACES
+from forcemlp.widgets.bundle import JS_FOLDER
 
 from .test_browser import (
     BOOK_ROOT,
     RENDER_TIMEOUT_MS,
     SCREENSHOTS,
-    widget_pages,  # noqa: F401  (the harness's fixture, used below)
+    js,  # noqa: F401  (the harness's fixtures, used below)
+    widget_pages,  # noqa: F401
 )
 
 pytestmark = pytest.mark.browser
@@ -266,3 +268,79 @@ def test_slider_redraw_with_the_cpu_slowed_4x(browser, pages, selector, label, l
           f"{statistics.median(drawing):.1f} ms")
     assert median < 500
     page.context.close()
+
+
+# ----------------------------------------------------------------------------- the kit
+IMPORT_IN_A_WORKER = """async ([base, names]) => {
+    const results = {};
+    for (const name of names) {
+        const source = `import(${JSON.stringify(base + name)})
+            .then(() => postMessage("ok"), (error) => postMessage(String(error)));`;
+        const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+        results[name] = await new Promise((resolve) => {
+            const worker = new Worker(url, { type: "module" });
+            worker.onmessage = (event) => { resolve(event.data); worker.terminate(); };
+            worker.onerror = (event) => { resolve(String(event.message)); worker.terminate(); };
+        });
+    }
+    return results;
+}"""
+
+
+def test_every_widget_module_imports_where_there_is_no_dom(js):  # noqa: F811
+    """A module worker has no document: each module must wait for render() to touch one."""
+    names = sorted(path.name for path in JS_FOLDER.glob("*.js"))
+    results = js.page.evaluate(IMPORT_IN_A_WORKER, [js.modules_url, names])
+    assert {name: result for name, result in results.items() if result != "ok"} == {}
+
+
+AXIS_TEXT_BOXES = """(plot, cases) => cases.map(([width, height, xRange, yRange, yTicks, log]) => {
+    const canvas = document.createElement("canvas");
+    canvas.logicalSize = { width, height };
+    const context = canvas.getContext("2d");
+    const boxes = [];
+    const fillText = context.fillText.bind(context);
+    context.fillText = (text, x, y) => {  // record each text's box in canvas pixels
+        const size = context.measureText(text);
+        const matrix = context.getTransform();
+        const shift = { left: 0, center: -size.width / 2, right: -size.width }[context.textAlign]
+            ?? 0;
+        const top = { top: 0, middle: -6, bottom: -12, alphabetic: -10 }[context.textBaseline];
+        const corners = [[x + shift, y + top], [x + shift + size.width, y + top + 12]]
+            .map(([px, py]) => [matrix.a * px + matrix.c * py + matrix.e,
+                                matrix.b * px + matrix.d * py + matrix.f]);
+        boxes.push({ text, left: Math.min(corners[0][0], corners[1][0]),
+                     right: Math.max(corners[0][0], corners[1][0]),
+                     top: Math.min(corners[0][1], corners[1][1]),
+                     bottom: Math.max(corners[0][1], corners[1][1]) });
+        fillText(text, x, y);
+    };
+    const colors = { text: "#000", muted: "#555", background: "#fff" };
+    const axes = plot.Axes.fit(context, { width, height }, xRange, yRange,
+        { colors, yTicks, transform: log ? Math.log10 : (value) => value });
+    axes.decorate({ title: "A long title that has to be shortened to fit the panel's width",
+                    xLabel: "step", yLabel: "‖dE/dW‖ (log)" });
+    return { boxes, box: axes.box, width, height };
+})"""
+
+
+def test_axis_text_never_collides(js):  # noqa: F811
+    """Tick labels, axis titles and the title of a panel never overlap each other, the plot or
+    the canvas edge; the y title sits clear of the widest tick label (the depth panel's 1e-15)."""
+    deep = [10.0 ** power for power in range(-15, 1, 3)]
+    cases = [(230, 190, [0.5, 30.5], [1e-15, 1.0], deep, True),
+             (340, 283, [0, 1000], [-1.2e4, 3.5e4], None, False),
+             (250, 208, [-5, 5], [-0.1, 1.3], None, False)]
+    for result in js.evaluate("plot.js", AXIS_TEXT_BOXES, cases):
+        boxes, box = result["boxes"], result["box"]
+        for index, first in enumerate(boxes):
+            assert first["left"] >= -0.5 and first["right"] <= result["width"] + 0.5, first
+            assert first["top"] >= -0.5 and first["bottom"] <= result["height"] + 0.5, first
+            inside = (first["left"] < box["left"] + box["width"] and first["right"] > box["left"]
+                      and first["top"] < box["top"] + box["height"]
+                      and first["bottom"] > box["top"])
+            assert not inside, f"{first['text']!r} is drawn over the plot"
+            for second in boxes[index + 1:]:
+                apart = (first["right"] <= second["left"] or second["right"] <= first["left"]
+                         or first["bottom"] <= second["top"] or second["bottom"] <= first["top"])
+                assert apart, f"{first['text']!r} collides with {second['text']!r}"
