@@ -747,7 +747,7 @@ def test_draw_a_digit_on_the_built_page(browser, site_url, mnist_splits):
     assert right >= 0.9 * STROKE_DIGITS
     widget.screenshot(path=SCREENSHOTS / "draw-digit.png")
     first_network = widget.get_attribute("data-model")
-    widget.locator("select[aria-label=network]").select_option(index=1)
+    widget.get_by_label("network", exact=True).select_option(index=1)
     assert widget.get_attribute("data-model") != first_network
     assert widget.get_attribute("data-prediction") != ""
     clear.click()
@@ -769,7 +769,7 @@ def test_playground_plays_steps_resets_and_diverges_on_the_built_page(browser, s
     def loss(part: str) -> float:
         return float(widget.get_attribute(f"data-{part}-loss"))
 
-    widget.locator("select[aria-label=activation]").select_option("relu")  # a learner on any data
+    widget.get_by_label("activation", exact=True).select_option("relu")  # a learner on any data
     assert step() == 0
     start_losses, start_picture = (loss("train"), loss("test")), heat.screenshot()
     widget.locator(".forcemlp-playground-play").click()
@@ -788,7 +788,7 @@ def test_playground_plays_steps_resets_and_diverges_on_the_built_page(browser, s
     widget.locator(".forcemlp-playground-reset").click()
     assert step() == 0 and (loss("train"), loss("test")) == pytest.approx(start_losses)
     widget.locator("input[aria-label='learning rate']").fill("1")  # 10: far too large
-    widget.locator("select[aria-label=activation]").select_option("linear")
+    widget.get_by_label("activation", exact=True).select_option("linear")
     widget.locator(".forcemlp-playground-play").click()
     page.wait_for_function("(root) => root.dataset.diverged === 'true'", arg=widget.element_handle(),
                            timeout=10_000)

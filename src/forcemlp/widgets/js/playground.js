@@ -14,7 +14,7 @@ import { PlaygroundRun } from "./playground_run.js";
 import { networkPanel } from "./playground_network.js";
 import {
   GRID, LOSS_COLORS, CLASS_COLORS, POINT_SHAPES, gridPoints, gridPainter, heatPalette,
-  neuronValues, answerValues, drawPoints, drawLosses,
+  neuronValues, answerValues, pointsLayer, drawLosses,
 } from "./playground_pictures.js";
 import { forward } from "./mlp.js";
 import { element, sync, guarded } from "./widget.js";
@@ -25,6 +25,8 @@ import { plot, themeColors, followTheme } from "./plot.js";
 
 const STEPS_PER_SECOND = 300;   // training pace while playing, whatever the frame rate
 const MAX_STEPS_PER_FRAME = 60;
+const TRAIN_BUDGET_MS = 8;      // a slow CPU trains fewer steps a frame, never fewer frames
+const SLOW_REDRAW_MS = 100;     // loss curves, step count, thumbnails while playing: 10 a second
 const SUMMARY_MS = 5000;        // a spoken summary while playing, at most this often
 const HEAT_SIZE = 300;          // CSS pixels of the heat map
 const LOSS_SIZE = { width: 320, height: 200 };
@@ -36,7 +38,7 @@ const PLAYGROUND_CSS = `
 .forcemlp-playground .fm-pg-network { flex: 1 1 200px; min-width: 0; }
 .forcemlp-playground .fm-pg-output { flex: 0 1 320px; min-width: 0; }
 .forcemlp-playground .fm-pg-step { font-variant-numeric: tabular-nums; align-self: center; }
-.forcemlp-playground[data-diverged="true"] .forcemlp-playground-boundary { opacity: 0.55; }
+.forcemlp-playground .fm-pg-diverged .forcemlp-playground-boundary { opacity: 0.55; }
 @media (max-width: 540px) { .forcemlp-playground .fm-pg-data { max-width: none; } }`;
 
 /** The widget's own few rules, once per page, beside the kit's stylesheet. */
@@ -93,6 +95,7 @@ function playBar({ onPlay, onStep, onReset }) {
   const node = element("div", { class: "fm-controls fm-buttons" }, play, step, reset, count);
   const setPlaying = (playing) => play.setText(playing ? "Pause" : "Play");
   const setDiverged = (diverged) => {
+    node.parentElement?.classList.toggle("fm-pg-diverged", diverged);
     reset.classList.toggle("fm-primary", diverged);
     play.classList.toggle("fm-primary", !diverged);
   };
@@ -130,12 +133,14 @@ function outputColumn(bar) {
 function drawer(root, run, panel, output, bar) {
   const grid = gridPoints();
   const painter = gridPainter();
-  let colors = null, palette = null, frames = 0;
+  const points = pointsLayer();
+  let colors = null, palette = null, frames = 0, slowDrawn = -Infinity, drawMs = 0;
   const refreshTheme = () => {
     colors = themeColors(root);
     palette = heatPalette(colors.background);
   };
-  function draw() {
+  function draw(playing = false) {
+    const started = performance.now();
     if (!colors) refreshTheme();
     const passed = forward(run.network, grid, GRID * GRID);
     const shown = panel.shown();
@@ -146,15 +151,20 @@ function drawer(root, run, panel, output, bar) {
     } else {
       painter.paint(context, answerValues(passed), 1, HEAT_SIZE, palette);
     }
+    points(context, run.data, HEAT_SIZE, colors);
     output.name(shown);
-    drawPoints(context, run.data, HEAT_SIZE, colors);
-    panel.paintThumbs((layer, unit, width) => neuronValues(passed, layer, unit, width), painter, palette);
-    drawLosses(output.losses.context, LOSS_SIZE, run.curve, run.step, colors);
+    if (!playing || started - slowDrawn >= SLOW_REDRAW_MS) {  // what changes slowly
+      slowDrawn = started;
+      panel.paintThumbs((layer, unit, width) => neuronValues(passed, layer, unit, width),
+                        painter, palette);
+      drawLosses(output.losses.context, LOSS_SIZE, run.curve, run.step, colors);
+      bar.showStep(run.step);
+    }
     const { train, test } = run.latest();
+    drawMs = 0.9 * drawMs + 0.1 * (performance.now() - started);  // a running mean
     Object.assign(root.dataset, { step: String(run.step), trainLoss: String(train),
                                   testLoss: String(test), frames: String(++frames),
-                                  diverged: String(run.diverged) });
-    bar.showStep(run.step);
+                                  diverged: String(run.diverged), drawMs: drawMs.toFixed(2) });
   }
   return { draw, refreshTheme };
 }
@@ -169,7 +179,6 @@ function reporter(run, status) {
   return {
     ready: () => status.show("ready", `Step ${run.step}: ${numbers()}.`, "Press Play to train."),
     running(now = performance.now()) {
-      status.show("running", `Training: step ${run.step}.`, "Press Pause to stop.");
       if (now - lastSummary >= SUMMARY_MS) {
         lastSummary = now;
         status.announce(`Training, step ${run.step}: ${numbers()}.`);
@@ -185,7 +194,11 @@ function reporter(run, status) {
       status.show("diverged", text, next);
       status.announce(`${text} ${next}`);
     },
-    started: () => { lastSummary = performance.now(); status.announce(`Training from step ${run.step}.`); },
+    started() {
+      lastSummary = performance.now();
+      status.show("running", "Training…", "Press Pause to stop.");
+      status.announce(`Training from step ${run.step}.`);
+    },
   };
 }
 
@@ -245,14 +258,20 @@ function player(model, run) {
     if (!playing) return;
     const elapsed = lastTime === null ? 1 / 60 : (time - lastTime) / 1000;
     lastTime = time;
-    owed += elapsed * STEPS_PER_SECOND;
-    const steps = Math.min(MAX_STEPS_PER_FRAME, Math.floor(owed));
-    owed -= steps;
-    run.train(steps);
-    view.draw();
+    owed = Math.min(MAX_STEPS_PER_FRAME, owed + elapsed * STEPS_PER_SECOND);
+    trainWithin(Math.floor(owed));
+    view.draw(true);
     if (run.diverged) { bar.setDiverged(true); pause(); return; }
     report.running(time);
     requestAnimationFrame(frame);
+  };
+  const trainWithin = (steps) => {  // at most TRAIN_BUDGET_MS of them; a debt is forgiven
+    const started = performance.now();
+    let done = 0;
+    while (done < steps && !run.diverged && performance.now() - started < TRAIN_BUDGET_MS) {
+      done += run.train(Math.min(5, steps - done));
+    }
+    owed = done < steps ? owed % 1 : owed - done;
   };
   const play = () => {
     if (run.diverged) { report.diverged(); return; }  // say so: Play cannot go on from here
@@ -261,7 +280,6 @@ function player(model, run) {
     owed = 0;
     bar.setPlaying(true);
     report.started();
-    report.running();
     requestAnimationFrame(frame);
   };
   return {

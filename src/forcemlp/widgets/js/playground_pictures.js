@@ -4,13 +4,13 @@
 //
 //   const painter = gridPainter();            // one offscreen GRID×GRID canvas
 //   painter.paint(context, values, scale, size, palette);
-//   drawPoints(context, data, size, palette, colors);
+//   const points = pointsLayer(); points(context, data, size, colors);   // cached markers
 //   drawLosses(context, size, curve, step, colors);
 
 import { Axes, marker } from "./plot.js";
 import { PLANE_RADIUS } from "./toy_data.js";
 
-export const GRID = 60;  // heat-map cells per side
+export const GRID = 40;  // heat-map cells per side (smoothed when scaled up)
 // Okabe and Ito's colour-blind-safe orange and blue: class 0 and class 1.
 export const CLASS_COLORS = ["#e69f00", "#0072b2"];
 export const LOSS_COLORS = { train: "#0072b2", test: "#d55e00" };  // blue, vermillion
@@ -93,7 +93,7 @@ export function answerValues(passed) {
 
 /** Training points as circles, test points as triangles, in their class colour, each with a
  *  halo of the background and a ring of the text colour (plot.js's markers). */
-export function drawPoints(context, data, size, colors) {
+function drawPoints(context, data, size, colors) {
   const toPixel = (value) => (value + PLANE_RADIUS) * size / (2 * PLANE_RADIUS);
   for (const part of ["train", "test"]) {
     const { points, labels } = data[part];
@@ -102,6 +102,25 @@ export function drawPoints(context, data, size, colors) {
              { fill: CLASS_COLORS[labels[index]], colors, radius: 3.5 });
     });
   }
+}
+
+/** drawPoints once into an offscreen canvas (again only for new data, colours or screen), then
+ *  a copy of it each frame: hundreds of haloed markers cost one drawImage. */
+export function pointsLayer() {
+  let cached = null;
+  let made = {};
+  return function draw(context, data, size, colors) {
+    const ratio = window.devicePixelRatio || 1;
+    if (made.data !== data || made.colors !== colors || made.ratio !== ratio) {
+      cached = document.createElement("canvas");
+      cached.width = cached.height = Math.round(size * ratio);
+      const cachedContext = cached.getContext("2d");
+      cachedContext.scale(ratio, ratio);
+      drawPoints(cachedContext, data, size, colors);
+      made = { data, colors, ratio };
+    }
+    context.drawImage(cached, 0, 0, size, size);
+  };
 }
 
 /** Train and test loss against steps; values past the top are drawn at the top. */
