@@ -24,7 +24,6 @@ from .test_browser import (
     SCREENSHOTS,
     SITE_PREFIX,
     fetch_widget_javascript,
-    open_page,
     serve,
     static_widget_page,
 )
@@ -93,7 +92,7 @@ def test_the_page_s_menus_and_sliders_are_python_s_limits(browser, playground_ur
     """One source: every menu's choices and every slider's ends on the page are the ones
     Python validates (fails if playground.js keeps a list of its own)."""
     limits = playground_limits()
-    page, widget, errors = open_widget(browser, playground_url, ".forcemlp-playground", DESKTOP)
+    _page, widget, errors = open_widget(browser, playground_url, ".forcemlp-playground", DESKTOP)
 
     def options(name: str) -> list[str]:
         return widget.get_by_label(name, exact=True).evaluate(
@@ -214,7 +213,7 @@ def visible_brightness(widget) -> float:
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_the_playground_follows_the_theme(browser, playground_url, dark):
-    page, widget, errors = open_widget(browser, playground_url, ".forcemlp-playground", DESKTOP,
+    _page, widget, errors = open_widget(browser, playground_url, ".forcemlp-playground", DESKTOP,
                                        dark=dark)
     brightness = visible_brightness(widget)
     screenshot(widget, f"playground-{'dark' if dark else 'light'}-desktop")
@@ -330,7 +329,7 @@ def test_the_drawing_board_from_the_keyboard_alone(browser, drawing_url, drawing
 
 
 def test_the_probability_list_is_a_list_a_screen_reader_can_read(browser, drawing_url):
-    page, widget, errors = open_widget(browser, drawing_url, ".forcemlp-draw", DESKTOP)
+    _page, widget, errors = open_widget(browser, drawing_url, ".forcemlp-draw", DESKTOP)
     widget.get_by_label("test digit", exact=True).select_option(label="a 3 from the test set")
     items = widget.get_by_role("list", name="Probability of each digit").get_by_role("listitem")
     assert items.count() == 10

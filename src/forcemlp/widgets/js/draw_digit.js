@@ -108,7 +108,9 @@ function exampleMenu(examples, onPick) {
   const choices = [["", "choose a digit…"],
     ...examples.map((example, index) => [String(index), `a ${example.label} from the test set`])];
   return menu("test digit", choices, { value: "", className: "forcemlp-draw-example",
-    onChange: (value) => { if (value !== "") onPick(decodeDigit(examples[Number(value)].pixels)); } });
+    onChange: (value) => {
+      if (value !== "") onPick(decodeDigit(examples[Number(value)].pixels));
+    } });
 }
 
 /** What the networks read: bars, verdict, strip, data-* and the spoken line. */
@@ -157,11 +159,18 @@ function render({ model, el }) {
   };
   const pad = drawingPad({
     penWidth: () => model.get("pen_width"), ink: () => themeColors(root).text,
-    onChange: (ink) => { image = mnistStyle(ink, PAD_SIDE, PAD_SIDE); parts.seen.show(image); update(image); },
+    onChange: (ink) => {
+      image = mnistStyle(ink, PAD_SIDE, PAD_SIDE);
+      parts.seen.show(image);
+      update(image);
+    },
     onDone: send,
   });
   const clear = button("Clear", { className: "forcemlp-draw-clear", onClick: () => pad.clear() });
-  choice.input.addEventListener("change", () => { sync(model, "model_index", Number(choice.input.value)); send(); });
+  choice.input.addEventListener("change", () => {
+    sync(model, "model_index", Number(choice.input.value));
+    send();
+  });
   const examples = model.get("examples") ?? [];
   const padColumn = element("div", { class: "fm-draw-column fm-draw-pad-column" }, pad.node,
     element("div", { class: "fm-controls fm-buttons" }, clear,
@@ -169,7 +178,8 @@ function render({ model, el }) {
     pad.help);
   root.append(element("div", { class: "fm-draw-columns" }, padColumn,
     element("div", { class: "fm-draw-column" }, note("What the network sees (28×28)"),
-      parts.seen.canvas, note(`${stripNetwork.name}: its ${stripNetwork.layerSizes[1]} hidden units`),
+      parts.seen.canvas,
+      note(`${stripNetwork.name}: its ${stripNetwork.layerSizes[1]} hidden units`),
       parts.strip.node),
     element("div", { class: "fm-draw-column fm-draw-answer" }, choice, verdict.node,
             parts.bars.node)));

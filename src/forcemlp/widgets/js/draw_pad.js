@@ -13,6 +13,7 @@ import { note, uniqueId } from "./ui.js";
 export const PAD_SIDE = 280;     // canvas pixels (digits.js reads 280×280 ink)
 const KEY_STEP = 10;             // one MNIST pixel of a digit put on the pad
 const DIGIT_SIDE = 28;
+const MARGIN = 5;                // the cursor stays this far inside the pad
 const PEN_NAMES = { up: "pen lifted", draw: "pen down, drawing", erase: "eraser down" };
 const PAD_CSS = `
 .forcemlp-draw .fm-pad-box { position: relative; width: ${PAD_SIDE}px; max-width: 100%; }
@@ -80,12 +81,14 @@ function followPointer(canvas, draw, settle) {
 
 const MOVES = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
 
-/** The keyboard: a cursor the arrow keys move, drawing or erasing behind it when the pen is down. */
+/** The keyboard: a cursor the arrow keys move, drawing or erasing behind it while the pen is
+ *  down. */
 function followKeys(canvas, cursor, draw, settle, announce) {
   let at = [PAD_SIDE / 2, PAD_SIDE / 2];
   let pen = "up";
   const place = () => {
-    Object.assign(cursor.style, { left: `${100 * at[0] / PAD_SIDE}%`, top: `${100 * at[1] / PAD_SIDE}%` });
+    const [left, top] = at.map((value) => `${100 * value / PAD_SIDE}%`);
+    Object.assign(cursor.style, { left, top });
     cursor.dataset.pen = pen;
   };
   const setPen = (next) => {
@@ -97,7 +100,8 @@ function followKeys(canvas, cursor, draw, settle, announce) {
     const move = MOVES[event.key];
     if (move) {
       const step = KEY_STEP * (event.shiftKey ? 3 : 1);
-      const next = at.map((value, axis) => Math.min(PAD_SIDE - 5, Math.max(5, value + move[axis] * step)));
+      const next = at.map((value, axis) =>
+        Math.min(PAD_SIDE - MARGIN, Math.max(MARGIN, value + move[axis] * step)));
       if (pen !== "up") draw(at, next, pen === "erase");
       at = next;
     } else if (event.key === " " || event.key === "Enter") {

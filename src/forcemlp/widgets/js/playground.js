@@ -30,6 +30,8 @@ const SLOW_REDRAW_MS = 100;     // loss curves, step count, thumbnails while pla
 const SUMMARY_MS = 5000;        // a spoken summary while playing, at most this often
 const HEAT_SIZE = 300;          // CSS pixels of the heat map
 const LOSS_SIZE = { width: 320, height: 200 };
+const SETTINGS = ["dataset", "points", "noise", "hidden_sizes", "activation", "learning_rate",
+                  "batch_size", "optimizer", "l2", "seed"];
 const RESTARTS = ["dataset", "points", "noise", "hidden_sizes", "activation", "seed"];
 const PLAYGROUND_CSS = `
 .forcemlp-playground .fm-pg-columns { display: flex; flex-wrap: wrap; gap: 0.75rem 1rem;
@@ -99,7 +101,8 @@ function playBar({ onPlay, onStep, onReset }) {
     reset.classList.toggle("fm-primary", diverged);
     play.classList.toggle("fm-primary", !diverged);
   };
-  return { node, setPlaying, setDiverged, showStep: (value) => { count.textContent = `step ${value}`; } };
+  const showStep = (value) => { count.textContent = `step ${value}`; };
+  return { node, setPlaying, setDiverged, showStep };
 }
 
 /** The output column: heat map with its points, status, loss curves and what they show. */
@@ -124,7 +127,9 @@ function outputColumn(bar) {
   const name = (shown) => {  // the heat map's accessible name says what it shows
     const label = shown ? `Neuron ${shown[1] + 1} of hidden layer ${shown[0] + 1} over the plane`
       : "Decision boundary: the network's answer over the plane, with the points";
-    if (heat.canvas.getAttribute("aria-label") !== label) heat.canvas.setAttribute("aria-label", label);
+    if (heat.canvas.getAttribute("aria-label") !== label) {
+      heat.canvas.setAttribute("aria-label", label);
+    }
   };
   return { node, heat, losses, status, name };
 }
@@ -206,8 +211,7 @@ function render({ model, el }) {
   installStyles(model);
   installPlaygroundStyles();
   const limits = model.get("limits");
-  const settings = Object.fromEntries(["dataset", "points", "noise", "hidden_sizes", "activation",
-    "learning_rate", "batch_size", "optimizer", "l2", "seed"].map((name) => [name, model.get(name)]));
+  const settings = Object.fromEntries(SETTINGS.map((name) => [name, model.get(name)]));
   const run = new PlaygroundRun(settings, limits);
   const root = widgetRoot("forcemlp-playground", "MLP playground");
   Object.assign(root.dataset, { step: "0", frames: "0", diverged: "false" });
@@ -215,7 +219,7 @@ function render({ model, el }) {
   const bar = playBar({ onPlay: () => loop.toggle(), onStep: () => loop.stepOnce(),
                         onReset: () => loop.reset() });
   const output = outputColumn(bar);
-  const panel = networkPanel(settings, limits, (name, value) => change(name, value), () => loop.redraw());
+  const panel = networkPanel(settings, limits, (...args) => change(...args), () => loop.redraw());
   const view = drawer(root, run, panel, output, bar);
   const report = reporter(run, output.status);
   loop.attach(view, report, bar);

@@ -5,7 +5,8 @@
 //
 //   const panel = networkPanel(settings, limits, change, redraw);
 //   panel.node; panel.rebuild(); panel.shown();     // [layer, unit] on the heat map, or null
-//   panel.paintThumbs(valuesOf, painter, palette);  // valuesOf(layer, unit, width) -> [values, scale]
+//   panel.paintThumbs(valuesOf, painter, palette);
+//       // valuesOf(layer, unit, width) -> [values over the grid, their scale]
 
 import { element, crispCanvas } from "./widget.js";
 import { button, group } from "./ui.js";
@@ -36,6 +37,8 @@ function installNetworkStyles() {
   document.head.append(element("style", { id: "forcemlp-playground-network-css" }, NETWORK_CSS));
 }
 
+const end = (text) => element("div", { class: "fm-pg-layer" },
+                               element("span", { class: "fm-pg-caption" }, text));
 const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
 
 /** The − and + buttons of one count, disabled at its limits. */
@@ -98,11 +101,12 @@ export function networkPanel(settings, limits, change, redraw) {
       sizes[layer] = newWidth;
       change("hidden_sizes", sizes);
     };
-    const pictures = Array.from({ length: width }, (_, unit) => neuronButton(layer, unit, choice, markPinned));
+    const pictures = Array.from({ length: width },
+                                (_, unit) => neuronButton(layer, unit, choice, markPinned));
     thumbs.push(...pictures);
     return element("div", { class: "fm-pg-layer" },
-      stepper({ fewer: `fewer neurons in layer ${layer + 1}`, more: `more neurons in layer ${layer + 1}` },
-              width, 1, limits.max_width, resize),
+      stepper({ fewer: `fewer neurons in layer ${layer + 1}`,
+                more: `more neurons in layer ${layer + 1}` }, width, 1, limits.max_width, resize),
       element("span", { class: "fm-pg-caption" }, plural(width, "neuron")),
       ...pictures.map((picture) => picture.node));
   }
@@ -120,9 +124,7 @@ export function networkPanel(settings, limits, change, redraw) {
       element("div", { class: "fm-pg-row" }, layers,
               element("span", {}, plural(sizes.length, "hidden layer"))),
       element("div", { class: "fm-pg-layers" },
-        element("div", { class: "fm-pg-layer" }, element("span", { class: "fm-pg-caption" }, "input x, y")),
-        ...sizes.map(layerColumn),
-        element("div", { class: "fm-pg-layer" }, element("span", { class: "fm-pg-caption" }, "output"))));
+        end("input x, y"), ...sizes.map(layerColumn), end("output")));
     refocus(focused);
   }
 

@@ -41,7 +41,8 @@ export function rgb(color) {
 
 /** The heat map's colours: class 0 at -1, the page's background at 0, class 1 at +1. */
 export function heatPalette(background) {
-  return { negative: rgb(CLASS_COLORS[0]), neutral: rgb(background), positive: rgb(CLASS_COLORS[1]) };
+  const [negative, positive] = CLASS_COLORS.map(rgb);
+  return { negative, neutral: rgb(background), positive };
 }
 
 /** Paints GRID×GRID values (divided by `scale` into [-1, 1]) scaled up to `size` pixels. */
