@@ -261,6 +261,7 @@ def test_slider_redraw_with_the_cpu_slowed_4x(browser, pages, selector, label, l
     (tools/bench_widgets.py); on a shared test machine this asserts a generous bound only."""
     bench = bench_module()
     page, _ = open_explorer(browser, pages[selector], selector)
+    page.wait_for_timeout(3000)  # as the bench: a reader looks before dragging
     latencies, drawing = bench.time_moves(page, selector, label,
                                           bench.slider_values(label, low, high, 12), 4)
     median = statistics.median(latencies)

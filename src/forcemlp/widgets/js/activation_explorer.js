@@ -16,6 +16,7 @@ const PANEL = { width: 340, height: 280 };  // the largest panel; narrower colum
 const INPUTS = Array.from({ length: 401 }, (_, index) => -5 + index * 0.025);
 const FUNCTION_COLOR = "#0072B2";  // Okabe & Ito blue and vermillion: 3:1 on light and dark
 const DERIVATIVE_COLOR = "#D55E00";
+const GRADIENTS_KEPT = 2000;  // settings whose layer gradients are remembered (about 0.5 MB)
 const PANEL_LABELS = ["the activation g(x)", "its derivative g′(x)",
                       "size of the gradient dE/dW at each layer (log scale)"];
 
@@ -40,16 +41,26 @@ function curve(axes, xs, ys, color, dash = []) {
   c.setLineDash([]);
 }
 
+/** [first, last] index of each run of inputs where |g′| < vanishing. */
+export function vanishingRuns(slopes, vanishing) {
+  const runs = [];
+  slopes.forEach((slope, index) => {
+    if (!(Math.abs(slope) < vanishing)) return;
+    const run = runs.at(-1);
+    if (run && run[1] === index - 1) run[1] = index;
+    else runs.push([index, index]);
+  });
+  return runs;
+}
+
 /** The x = 0 and y = 0 lines, and the bands where |g′(x)| < the vanishing threshold. */
 function background(axes, slopes, vanishing, colors) {
   const { context: c, box } = axes;
   c.fillStyle = colors.shade;
-  INPUTS.forEach((x, index) => {
-    if (Math.abs(slopes[index]) < vanishing) {
-      const [left, right] = [axes.x(x - 0.0125), axes.x(x + 0.0125)];
-      c.fillRect(left, box.top, right - left + 0.5, box.height);
-    }
-  });
+  for (const [first, last] of vanishingRuns(slopes, vanishing)) {
+    const [left, right] = [axes.x(INPUTS[first] - 0.0125), axes.x(INPUTS[last] + 0.0125)];
+    c.fillRect(left, box.top, right - left, box.height);
+  }
   c.strokeStyle = colors.muted;
   c.lineWidth = 0.8;
   c.beginPath();
@@ -94,16 +105,54 @@ function drawFunctions(view, entry, parameter, { outputs, slopes }, vanishing) {
 
 const pin = (value, [low, high]) => Math.min(Math.max(value, low), high);
 
-/** ‖dE/dW_l‖ per layer of a network of `layers` hidden layers, on the widget's digits. */
-function gradientSizes(model, view, name, parameter) {
-  const layers = model.get("depth");
+/** The initial network of `layers` hidden layers: it depends only on the sizes, the seed and
+ *  He-or-Xavier, so each is drawn once. */
+function networkFor(model, view, name, layers) {
   const sizes = [784, ...Array(layers).fill(model.get("width")), 10];
   const key = [sizes.join("-"), model.get("seed"), XAVIER_ACTIVATIONS.includes(name)].join("|");
-  if (!view.networks.has(key)) {  // initial weights depend only on sizes, seed, He or Xavier
+  if (!view.networks.has(key)) {
     view.networks.set(key, initialNetwork(sizes, name, { seed: model.get("seed") }));
   }
-  const network = { ...view.networks.get(key), activation: name, parameter };
-  return weightGradientSizes(network, view.inputs, view.labels.length, view.labels);
+  return view.networks.get(key);
+}
+
+/** ‖dE/dW_l‖ per layer of a network of `layers` hidden layers, on the widget's digits; each
+ *  setting computed once (a slider dragged back and forth costs nothing the second time). */
+function gradientSizes(model, view, name, parameter, layers) {
+  const key = [name, parameter, layers, model.get("width"), model.get("seed")].join("|");
+  if (!view.gradients.has(key)) {
+    if (view.gradients.size >= GRADIENTS_KEPT) view.gradients.clear();
+    const network = { ...networkFor(model, view, name, layers), activation: name, parameter };
+    view.gradients.set(key, weightGradientSizes(network, view.inputs, view.labels.length, view.labels));
+  }
+  return view.gradients.get(key);
+}
+
+/** While the browser is idle, one depth per idle moment, computes the layer gradients of
+ *  every depth the slider offers for the current activation and parameter, so that moving the
+ *  slider only draws (a slow machine's redraw stays short). `restart()` after the activation
+ *  or its parameter changed; `stop()` for good. */
+function depthWarmer(model, view) {
+  const idle = window.requestIdleCallback ?? ((callback) => setTimeout(callback, 50));
+  const cancel = window.cancelIdleCallback ?? clearTimeout;
+  let handle = null;
+  const stop = () => { if (handle !== null) cancel(handle); handle = null; };
+  function restart() {
+    stop();
+    const name = model.get("activation");
+    const entry = model.get("activations")[name];
+    const parameter = entry.parameter_name === null ? undefined : model.get("parameter");
+    let layers = 0;
+    const next = () => {
+      layers += 1;
+      handle = null;
+      if (layers > model.get("max_depth")) return;
+      gradientSizes(model, view, name, parameter, layers);
+      handle = idle(next);
+    };
+    handle = idle(next);
+  }
+  return { restart, stop };
 }
 
 function drawDepth(view, gradients, layers) {
@@ -185,7 +234,8 @@ function render({ model, el }) {
   installStyles(model);
   const root = widgetRoot("forcemlp-activation-explorer", "Activation explorer");
   const panels = PANEL_LABELS.map((label) => plot(label, PANEL));
-  const view = { panels, colors: themeColors(root), networks: new Map(), ...digitsOf(model) };
+  const view = { panels, colors: themeColors(root), networks: new Map(), gradients: new Map(),
+                 ...digitsOf(model) };
   const parameterSlot = element("div", { class: "fm-control-slot" });
   const parts = buildControls(model, parameterSlot);
   const activationNote = note("", "forcemlp-activation-note");
@@ -206,14 +256,16 @@ function render({ model, el }) {
     const vanishing = model.get("vanishing_gradient");
     const peak = drawFunctions(view, entry, parameter, curves(name, parameter), vanishing);
     const layers = model.get("depth");
-    const spread = drawDepth(view, gradientSizes(model, view, name, parameter), layers);
+    const spread = drawDepth(view, gradientSizes(model, view, name, parameter, layers), layers);
     activationNote.textContent = entry.note;
     legendBox.update(legendItems(vanishing, peak));
     const message = spreadMessage({ layers, width: model.get("width"), title: entry.title,
                                     digits: view.labels.length, spread });
     status.show("ready", message,
       "Near 1, every layer learns at the same pace; huge, the layers near the input barely move.");
-    if (draws > 0) status.announce(`Gradient ratio ${spread.toPrecision(3)} over ${layers} layers of ${entry.title}.`);
+    if (draws > 0) {
+      status.announce(`Gradient ratio ${spread.toPrecision(3)} over ${layers} layers of ${entry.title}.`);
+    }
     draws += 1;
     Object.assign(root.dataset, { spread: String(spread), drawMs: (performance.now() - began).toFixed(2),
                                   draws: String(draws) });
@@ -224,12 +276,18 @@ function render({ model, el }) {
 /** Wires model changes, resizes and theme switches; returns the cleanup. */
 function connect(model, { root, view, parts, draw, status }) {
   const requestDraw = frameScheduler(draw);
+  const warmer = depthWarmer(model, view);
+  const redrawAndWarm = () => { requestDraw(); warmer.restart(); };
   const onChange = {
-    activation: () => { parts.choice.setValue(model.get("activation")); parts.buildParameter(); requestDraw(); },
-    parameter: () => { parts.parameter?.setValue(model.get("parameter")); requestDraw(); },
+    activation: () => {
+      parts.choice.setValue(model.get("activation"));
+      parts.buildParameter();
+      redrawAndWarm();
+    },
+    parameter: () => { parts.parameter?.setValue(model.get("parameter")); redrawAndWarm(); },
     depth: () => { parts.depth.setValue(model.get("depth")); requestDraw(); },
-    width: requestDraw,
-    seed: requestDraw,
+    width: redrawAndWarm,
+    seed: redrawAndWarm,
   };
   for (const [name, handler] of Object.entries(onChange)) model.on(`change:${name}`, handler);
   const unfollow = followWidth(view.panels[0].node, (available) => {
@@ -240,9 +298,11 @@ function connect(model, { root, view, parts, draw, status }) {
   });
   const unfollowTheme = followTheme(() => { view.colors = themeColors(root); draw(); });
   draw();
+  warmer.restart();
   return () => {
     unfollow();
     unfollowTheme();
+    warmer.stop();
     status.announce.cancel();
     for (const [name, handler] of Object.entries(onChange)) model.off(`change:${name}`, handler);
   };
