@@ -74,17 +74,20 @@ function background(axes, slopes, vanishing, colors) {
 /** g and g′ for the chosen activation and parameter. */
 export function curves(name, parameter) {
   const { function: g, derivative } = activationFunctions(name);
-  return { outputs: INPUTS.map((x) => g(x, parameter)), slopes: INPUTS.map((x) => derivative(x, parameter)) };
+  return { outputs: INPUTS.map((x) => g(x, parameter)),
+           slopes: INPUTS.map((x) => derivative(x, parameter)) };
 }
 
 function drawFunctions(view, entry, parameter, { outputs, slopes }, vanishing) {
   const [functionPanel, derivativePanel] = view.panels;
   const { colors } = view;
   const size = functionPanel.size();
-  const setting = entry.parameter_name === null ? "" : `, ${entry.parameter_name} = ${parameter.toFixed(3)}`;
+  const setting = entry.parameter_name === null ? ""
+    : `, ${entry.parameter_name} = ${parameter.toFixed(3)}`;
   const panels = [
     [functionPanel, [-2.2, 5.2], outputs, FUNCTION_COLOR, [], `${entry.title}${setting}`, "g(x)"],
-    [derivativePanel, [-0.1, 1.3], slopes, DERIVATIVE_COLOR, [6, 3], "Derivative g′(x)", "g′(x)"],
+    [derivativePanel, [-0.1, 1.3], slopes, DERIVATIVE_COLOR, [6, 3], "Derivative g′(x)",
+     "g′(x)"],
   ];
   const peak = slopes.indexOf(Math.max(...slopes));
   for (const [panel, yRange, values, color, dash, title, yLabel] of panels) {
@@ -123,7 +126,8 @@ function gradientSizes(model, view, name, parameter, layers) {
   if (!view.gradients.has(key)) {
     if (view.gradients.size >= GRADIENTS_KEPT) view.gradients.clear();
     const network = { ...networkFor(model, view, name, layers), activation: name, parameter };
-    view.gradients.set(key, weightGradientSizes(network, view.inputs, view.labels.length, view.labels));
+    const { inputs, labels } = view;
+    view.gradients.set(key, weightGradientSizes(network, inputs, labels.length, labels));
   }
   return view.gradients.get(key);
 }
@@ -183,8 +187,8 @@ function legendItems(vanishing, peak) {
     { text: "g(x)", color: FUNCTION_COLOR },
     { text: "g′(x)", color: DERIVATIVE_COLOR, dash: true },
     { text: `max g′ = ${Number(peak.toPrecision(3))}`, color: DERIVATIVE_COLOR, shape: "circle" },
-    { text: `shaded: |g′(x)| < ${vanishing}, the gradient nearly vanishes`, color: "var(--fm-shade)",
-      shape: "area" },
+    { text: `shaded: |g′(x)| < ${vanishing}, the gradient nearly vanishes`,
+      color: "var(--fm-shade)", shape: "area" },
   ];
 }
 
@@ -195,7 +199,8 @@ export function spreadMessage({ layers, width, title, digits, spread }) {
 
 function buildControls(model, parameterSlot) {
   const table = model.get("activations");
-  const choice = menu("activation", Object.entries(table).map(([name, entry]) => [name, entry.title]), {
+  const choices = Object.entries(table).map(([name, entry]) => [name, entry.title]);
+  const choice = menu("activation", choices, {
     value: model.get("activation"),
     onChange: (name) => {
       model.set("parameter", table[name].default_parameter ?? 0);
@@ -215,7 +220,8 @@ function buildControls(model, parameterSlot) {
       value: model.get("parameter"), format: (value) => value.toFixed(3),
       onInput: (value) => sync(model, "parameter", value),
     });
-    parameterSlot.replaceChildren(parts.parameter ?? note(`${entry.title} has no parameter to set.`));
+    parameterSlot.replaceChildren(
+      parts.parameter ?? note(`${entry.title} has no parameter to set.`));
   };
   parts.buildParameter();
   return parts;
@@ -264,11 +270,12 @@ function render({ model, el }) {
     status.show("ready", message,
       "Near 1, every layer learns at the same pace; huge, the layers near the input barely move.");
     if (draws > 0) {
-      status.announce(`Gradient ratio ${spread.toPrecision(3)} over ${layers} layers of ${entry.title}.`);
+      status.announce(
+        `Gradient ratio ${spread.toPrecision(3)} over ${layers} layers of ${entry.title}.`);
     }
     draws += 1;
-    Object.assign(root.dataset, { spread: String(spread), drawMs: (performance.now() - began).toFixed(2),
-                                  draws: String(draws) });
+    Object.assign(root.dataset, { spread: String(spread), draws: String(draws),
+                                  drawMs: (performance.now() - began).toFixed(2) });
   }
   return connect(model, { root, view, parts, draw, status });
 }
@@ -293,7 +300,8 @@ function connect(model, { root, view, parts, draw, status }) {
   const unfollow = followWidth(view.panels[0].node, (available) => {
     const width = Math.min(PANEL.width, available);
     if (width === view.panels[0].size().width && view.colors.resolved) return;
-    for (const panel of view.panels) panel.resize(width, Math.round(width * PANEL.height / PANEL.width));
+    const height = Math.round(width * PANEL.height / PANEL.width);
+    for (const panel of view.panels) panel.resize(width, height);
     draw();
   });
   const unfollowTheme = followTheme(() => { view.colors = themeColors(root); draw(); });

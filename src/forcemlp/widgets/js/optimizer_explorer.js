@@ -111,7 +111,8 @@ function contourBitmap(spec, axes, size, color) {
 export function ending(result, spec) {
   if (result.divergedAt !== null) return `diverged at step ${result.divergedAt}`;
   const [[xLow, xHigh], [yLow, yHigh]] = [spec.x_range, spec.y_range];
-  const outside = result.points.findIndex(([x, y]) => x < xLow || x > xHigh || y < yLow || y > yHigh);
+  const outside = result.points.findIndex(([x, y]) =>
+    x < xLow || x > xHigh || y < yLow || y > yHigh);
   return outside >= 0 ? `left the view at step ${outside}` : "";
 }
 
@@ -144,7 +145,8 @@ export function runStatus({ results, titles, position, total, playing }) {
   if (position >= total) {
     const finals = entries.map(([name, result]) => [name, result.losses.at(-1)]);
     const [best, loss] = finals.sort((a, b) => a[1] - b[1])[0] ?? [];
-    const lowest = best === undefined ? "" : ` Lowest loss: ${titles[best]}, ${loss.toPrecision(3)}.`;
+    const lowest = best === undefined ? ""
+      : ` Lowest loss: ${titles[best]}, ${loss.toPrecision(3)}.`;
     return { state: "finished", message: `Finished: ${total} steps.${lowest}`,
              next: `Move the start (${HINT}) or a slider, and Play again.` };
   }
@@ -161,7 +163,8 @@ function buildControls(model, actions) {
   const surfaces = model.get("surfaces");
   const titles = model.get("optimizer_titles");
   const limits = model.get("limits");
-  const surface = menu("surface", Object.entries(surfaces).map(([name, entry]) => [name, entry.title]), {
+  const choices = Object.entries(surfaces).map(([name, entry]) => [name, entry.title]);
+  const surface = menu("surface", choices, {
     value: model.get("surface"),
     onChange: (name) => { model.set("start", surfaces[name].start); sync(model, "surface", name); },
   });
@@ -252,7 +255,8 @@ function drawContour(view, state, spec, start, position) {
   for (const minimum of spec.minima) {
     marker(c, "star", axes.x(minimum[0]), axes.y(minimum[1]), { fill: colors.text, colors });
   }
-  marker(c, "circle", axes.x(start[0]), axes.y(start[1]), { fill: colors.background, colors, radius: 5.5 });
+  marker(c, "circle", axes.x(start[0]), axes.y(start[1]),
+         { fill: colors.background, colors, radius: 5.5 });
   drawWalkers(view, state, spec, axes, position);
   axes.decorate({ title: `${spec.title}: start ●, minimum ★`,
                   xLabel: "x", yLabel: "y" });
@@ -266,10 +270,11 @@ function drawWalkers(view, state, spec, axes, position) {
     const [x, y] = result.points[Math.min(position, result.points.length - 1)];
     const fill = view.style.colors[name];
     if (result.divergedAt !== null && position >= result.divergedAt) {
-      marker(view.contour.context, "cross", axes.x(pin(x, xLow, xHigh)), axes.y(pin(y, yLow, yHigh)),
-             { fill, colors, radius: 5 });
+      marker(view.contour.context, "cross", axes.x(pin(x, xLow, xHigh)),
+             axes.y(pin(y, yLow, yHigh)), { fill, colors, radius: 5 });
     } else if (x >= xLow && x <= xHigh && y >= yLow && y <= yHigh) {
-      marker(view.contour.context, view.style.markers[name], axes.x(x), axes.y(y), { fill, colors });
+      marker(view.contour.context, view.style.markers[name], axes.x(x), axes.y(y),
+             { fill, colors });
     }
   }
 }
@@ -314,9 +319,10 @@ function legendItems(model, state, spec) {
   const titles = model.get("optimizer_titles");
   return Object.entries(state.results).map(([name, result]) => {
     const status = ending(result, spec);
-    return { color: model.get("optimizer_colors")[name], shape: model.get("optimizer_markers")[name],
-             text: `${titles[name]}, lr ${result.learningRate.toPrecision(2)}${status ? `: ${status}` : ""}`,
-             bold: status !== "" };
+    const rate = `${titles[name]}, lr ${result.learningRate.toPrecision(2)}`;
+    return { color: model.get("optimizer_colors")[name],
+             shape: model.get("optimizer_markers")[name],
+             text: status ? `${rate}: ${status}` : rate, bold: status !== "" };
   });
 }
 
@@ -329,7 +335,9 @@ function startKeys(model, actions) {
     const share = (event.shiftKey ? 5 : 1) / KEY_STEPS;
     const dx = (spec.x_range[1] - spec.x_range[0]) * share;
     const dy = (spec.y_range[1] - spec.y_range[0]) * share;
-    const moves = { ArrowLeft: [-dx, 0], ArrowRight: [dx, 0], ArrowUp: [0, dy], ArrowDown: [0, -dy] };
+    const moves = {
+      ArrowLeft: [-dx, 0], ArrowRight: [dx, 0], ArrowUp: [0, dy], ArrowDown: [0, -dy],
+    };
     if (event.key in moves) {
       const [moveX, moveY] = moves[event.key];
       sync(model, "start", [pin(x + moveX, ...spec.x_range), pin(y + moveY, ...spec.y_range)]);
@@ -357,7 +365,8 @@ function player(model, { onStop, onFrame }) {
   }
   function advance() {
     const total = model.get("steps");
-    const next = Math.min(model.get("position") + Math.max(1, Math.round(total / PLAY_FRAMES)), total);
+    const stride = Math.max(1, Math.round(total / PLAY_FRAMES));
+    const next = Math.min(model.get("position") + stride, total);
     model.set("position", next);
     if (next >= total) stop();
     else frame = requestAnimationFrame(advance);
@@ -372,9 +381,11 @@ function player(model, { onStop, onFrame }) {
 }
 
 function layoutView(model, root) {
-  const contour = plot(`contour plot of the surface with each optimizer's path; start point: ${HINT}`,
-                       { ...PANEL, focusable: true, className: "forcemlp-contour" });
-  const loss = plot("loss along each optimizer's path, step by step", { ...PANEL, className: "forcemlp-loss" });
+  const contour = plot(
+    `contour plot of the surface with each optimizer's path; start point: ${HINT}`,
+    { ...PANEL, focusable: true, className: "forcemlp-contour" });
+  const loss = plot("loss along each optimizer's path, step by step",
+                    { ...PANEL, className: "forcemlp-loss" });
   const style = { colors: model.get("optimizer_colors"), markers: model.get("optimizer_markers") };
   return { root, contour, loss, style, colors: themeColors(root), bitmap: null, bitmapKey: "" };
 }
@@ -388,11 +399,16 @@ function render({ model, el }) {
   const status = statusLine("forcemlp-status");
   const legendBox = legend("forcemlp-legend");
   const surfaceNote = note("", "forcemlp-note");
-  const run = player(model, { onStop: () => { requestDraw(); announce(); }, onFrame: () => requestDraw() });
+  const run = player(model, {
+    onStop: () => { requestDraw(); announce(); }, onFrame: () => requestDraw(),
+  });
   const actions = {
     play: () => run.toggle(),
     replay: () => run.start(true),
-    step: () => { run.stop(); sync(model, "position", Math.min(model.get("position") + 1, model.get("steps"))); },
+    step: () => {
+      run.stop();
+      sync(model, "position", Math.min(model.get("position") + 1, model.get("steps")));
+    },
     reset: () => { run.stop(); sync(model, "position", 0); },
   };
   const parts = buildControls(model, actions);
@@ -430,20 +446,31 @@ function render({ model, el }) {
   function recompute() {
     state.results = computePaths(model);
     legendBox.update(legendItems(model, state, spec()));
-    surfaceNote.textContent = `${spec().note}. The learning rate is ×${model.get("learning_rate_scale").toPrecision(3)}`
+    const scale = model.get("learning_rate_scale").toPrecision(3);
+    surfaceNote.textContent = `${spec().note}. The learning rate is ×${scale}`
       + " each optimizer's base rate (1/L, L the steepest curvature at the start, for GD, SGD,"
       + " momentum and Nesterov; a share of the view for the others).";
-    root.dataset.diverged = Object.entries(state.results).filter(([, result]) => result.divergedAt !== null)
+    root.dataset.diverged = Object.entries(state.results)
+      .filter(([, result]) => result.divergedAt !== null)
       .map(([name, result]) => `${name}:${result.divergedAt}`).join(" ");
     root.dataset.start = JSON.stringify(model.get("start"));
   }
-  return connect({ model, root, view, parts, run, draw, requestDraw, recompute, announce, actions, status });
+  return connect({ model, root, view, parts, run, draw, requestDraw, recompute, announce,
+                   actions, status });
 }
 
 /** Wires model changes, the keyboard, clicks, resizes and theme switches; returns cleanup. */
-function connect({ model, root, view, parts, run, draw, requestDraw, recompute, announce, actions, status }) {
-  const changed = () => { showState(model, parts); recompute(); requestDraw(); if (!run.playing()) announce(); };
-  const traits = ["surface", "learning_rate_scale", "momentum", "steps", "optimizers", "start", "seed"];
+function connect({
+  model, root, view, parts, run, draw, requestDraw, recompute, announce, actions, status,
+}) {
+  const changed = () => {
+    showState(model, parts);
+    recompute();
+    requestDraw();
+    if (!run.playing()) announce();
+  };
+  const traits = ["surface", "learning_rate_scale", "momentum", "steps", "optimizers", "start",
+                  "seed"];
   for (const name of traits) model.on(`change:${name}`, changed);
   model.on("change:position", requestDraw);
   const canvas = view.contour.canvas;

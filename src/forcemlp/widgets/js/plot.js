@@ -144,7 +144,9 @@ export function marker(context, shape, x, y, { fill, colors, radius = 4.5 }) {
 export function fitText(context, text, width) {
   if (context.measureText(text).width <= width) return text;
   let kept = text;
-  while (kept.length > 1 && context.measureText(`${kept}…`).width > width) kept = kept.slice(0, -1);
+  while (kept.length > 1 && context.measureText(`${kept}…`).width > width) {
+    kept = kept.slice(0, -1);
+  }
   return `${kept}…`;
 }
 
@@ -182,7 +184,8 @@ export class Axes {
     const probe = new Axes(context, null, xRange, yRange, options);
     context.save();
     context.font = FONT;
-    const widest = Math.max(0, ...probe.yTicks.map((tick) => context.measureText(formatTick(tick)).width));
+    const widths = probe.yTicks.map((tick) => context.measureText(formatTick(tick)).width);
+    const widest = Math.max(0, ...widths);
     const lastX = context.measureText(formatTick(probe.xTicks.at(-1) ?? 0)).width;
     context.restore();
     const left = Math.ceil(GAP + LINE + GAP + widest + TICK + GAP);
