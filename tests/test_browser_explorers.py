@@ -179,10 +179,13 @@ def test_the_optimizer_explorer_runs_from_the_keyboard_alone(browser, pages):
     start = json.loads(root.get_attribute("data-start"))  # set as each key is handled
     moved = [x + 3 * (x_high - x_low) / 40, y + (y_high - y_low) / 40]
     assert start == pytest.approx(moved, rel=1e-12)
+    live = root.locator('[role="status"][aria-live="polite"]')
+    heard = f"Start x {moved[0]:.2f}, y {moved[1]:.2f}."  # the last move, within a second
+    page.wait_for_function("([node, heard]) => node.textContent.startsWith(heard)",
+                           arg=[live.element_handle(), heard], timeout=3000)
     page.keyboard.press("Enter")
     page.wait_for_function(f"['finished', 'diverged'].includes(document.querySelector("
                            f"'{OPTIMIZER}').dataset.state)", timeout=RENDER_TIMEOUT_MS)
-    live = root.locator('[role="status"][aria-live="polite"]')
     page.wait_for_function("node => /Finished|Diverged/.test(node.textContent)",
                            arg=live.element_handle(), timeout=5000)
     screenshot(root, "optimizer-explorer-keyboard-run")

@@ -425,9 +425,8 @@ function render({ model, el }) {
                        position: Math.min(model.get("position"), model.get("steps")),
                        total: model.get("steps"), playing: run.playing() });
   }
-  function announce() {
-    const { message } = currentStatus();
-    status.announce(message);
+  function announce(prefix = "") {
+    status.announce(`${prefix}${currentStatus().message}`);
   }
   function draw() {
     const began = performance.now();
@@ -463,15 +462,19 @@ function render({ model, el }) {
 function connect({
   model, root, view, parts, run, draw, requestDraw, recompute, announce, actions, status,
 }) {
-  const changed = () => {
+  const changed = (startMoved) => {
     showState(model, parts);
     recompute();
     requestDraw();
-    if (!run.playing()) announce();
+    if (run.playing()) return;
+    const [x, y] = model.get("start");  // a keyboard reader hears where the start went
+    announce(startMoved ? `Start x ${x.toFixed(2)}, y ${y.toFixed(2)}. ` : "");
   };
   const traits = ["surface", "learning_rate_scale", "momentum", "steps", "optimizers", "start",
                   "seed"];
-  for (const name of traits) model.on(`change:${name}`, changed);
+  const handlers = Object.fromEntries(
+    traits.map((name) => [name, () => changed(name === "start")]));
+  for (const name of traits) model.on(`change:${name}`, handlers[name]);
   model.on("change:position", requestDraw);
   const canvas = view.contour.canvas;
   canvas.addEventListener("keydown", startKeys(model, actions));
@@ -496,7 +499,7 @@ function connect({
     unfollowTheme();
     run.stop();
     status.announce.cancel?.();
-    for (const name of traits) model.off(`change:${name}`, changed);
+    for (const name of traits) model.off(`change:${name}`, handlers[name]);
     model.off("change:position", requestDraw);
   };
 }
