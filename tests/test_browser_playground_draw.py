@@ -98,7 +98,7 @@ def test_the_page_s_menus_and_sliders_are_python_s_limits(browser, playground_ur
         return widget.get_by_label(name, exact=True).evaluate(
             "(select) => [...select.options].map((option) => option.value)")
 
-    assert options("data") == limits["datasets"]
+    assert options("dataset") == limits["datasets"]
     assert options("activation") == limits["activations"]
     assert options("optimizer") == list(limits["optimizers"])
     assert [float(value) for value in options("L2")] == limits["l2"]
@@ -149,17 +149,21 @@ def test_neurons_show_their_plane_from_the_keyboard(browser, playground_url):
     neuron = widget.get_by_role("button", name="neuron 1 of hidden layer 1", exact=True)
     widget.get_by_role("button", name="more neurons in layer 2").focus()
     presses = 0
-    while not neuron.evaluate("(node) => node === document.activeElement") and presses < 40:
-        page.keyboard.press("Shift+Tab" if presses < 20 else "Tab")
+    while not neuron.evaluate("(node) => node === document.activeElement") and presses < 6:
+        page.keyboard.press("Shift+Tab")  # fewer neurons in layer 2, then the neurons' stop
         presses += 1
     assert neuron.evaluate("(node) => node === document.activeElement")
     assert "Neuron 1 of hidden layer 1" in heat.get_attribute("aria-label")
     assert heat.screenshot() != answer
     page.keyboard.press("Enter")
     assert neuron.get_attribute("aria-pressed") == "true"
-    page.keyboard.press("Tab")  # on to the next neuron: it shows while focused ...
-    page.keyboard.press("Escape")
-    page.evaluate("document.activeElement.blur()")  # ... and the pinned one comes back
+    page.keyboard.press("ArrowDown")  # the neurons are one Tab stop; arrows move inside it
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == (
+        "neuron 2 of hidden layer 2")
+    assert "Neuron 2 of hidden layer 2" in heat.get_attribute("aria-label")  # shown on focus
+    assert widget.locator(".forcemlp-playground-neuron[tabindex='0']").count() == 1
+    page.evaluate("document.activeElement.blur()")  # the pinned one comes back
     assert "Neuron 1 of hidden layer 1" in heat.get_attribute("aria-label")
     neuron.focus()
     page.keyboard.press("Enter")

@@ -219,6 +219,7 @@ def test_a_drawing_refuses_nan_weights(quick_drawing):
     ("image", [float("nan")] * 784, "finite values in \\[0, 1\\]"),
     ("image", [0.5] * 783, "784 finite values"),
     ("image", [2.0] * 784, "finite values"),
+    ("image", [-0.01] * 784, "finite values"),
     ("image", "ink", "image"),
     ("prediction", 10, "digit 0-9"),
     ("prediction", -2, "digit 0-9"),
@@ -232,6 +233,14 @@ def test_bad_values_from_the_page_or_python_are_refused(quick_drawing, trait, va
     with pytest.raises(ForceMLPError, match=message) as error:
         setattr(pad, trait, value)
     assert "\n" not in str(error.value) and getattr(pad, trait) == before
+
+
+def test_an_image_a_rounding_past_one_is_kept_and_clipped(quick_drawing):
+    """Area averaging can land a full pixel at 1 + 2e-16: the page's image is accepted."""
+    _, pad, _ = quick_drawing
+    pad.image = [1 + 2e-16] * 784
+    assert pad.image_array.max() == 1.0
+    pad.image = []
 
 
 def test_the_drawing_carries_one_real_test_digit_of_each_class(quick_drawing, mnist_splits):

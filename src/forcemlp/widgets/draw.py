@@ -30,6 +30,7 @@ from .base import BrowserWidget, InvalidValue, check_range
 
 PEN_WIDTHS = (4.0, 60.0)  # canvas pixels: from a hairline to a marker
 CLASSES = 10
+ROUNDING = 1e-9  # area averaging can land a pixel a few ulps past 1: kept, clipped to 1
 
 
 def model_title(config: TrainConfig) -> str:
@@ -62,11 +63,11 @@ def _check_image(values: object) -> list[float]:
         raise InvalidValue(f"image must be a list of {IMAGE_SIDE ** 2} values, got {values!r}.")
     if len(values) not in (0, IMAGE_SIDE**2) or not all(
         isinstance(value, numbers.Real) and not isinstance(value, bool)
-        and math.isfinite(value) and 0 <= value <= 1 for value in values
+        and math.isfinite(value) and -ROUNDING <= value <= 1 + ROUNDING for value in values
     ):
         raise InvalidValue(f"image must be empty (blank pad) or {IMAGE_SIDE ** 2} finite values"
                            f" in [0, 1] (28×28, row-major); got {len(values)} values.")
-    return [float(value) for value in values]
+    return [min(1.0, max(0.0, float(value))) for value in values]
 
 
 class DigitDrawing(BrowserWidget):

@@ -153,7 +153,7 @@ function render({ model, el }) {
   let image = null;
   const send = () => {  // to Python in a live kernel, once per stroke or key
     const predicted = update(image);
-    sync(model, "image", image ? Array.from(image) : []);
+    sync(model, "image", image ? Array.from(image, (value) => Math.min(1, value)) : []);
     sync(model, "prediction", predicted);
     verdict.announce(predicted < 0 ? "The pad is blank." : `It reads a ${predicted}.`);
   };

@@ -81,7 +81,7 @@ function trainingControls(limits, settings, change) {
 /** The data column: which points, how many, how noisy, how many per step. */
 function dataColumn(limits, settings, change) {
   return element("div", { class: "fm-pg-data" }, group("Data",
-    traitMenu("data", "dataset", limits.datasets, settings, change),
+    traitMenu("dataset", "dataset", limits.datasets, settings, change),
     traitSlider("points", limits, settings, change),
     traitSlider("noise", limits, settings, change),
     traitSlider("batch_size", limits, settings, change)));
@@ -255,6 +255,7 @@ function player(model, run) {
     if (!playing) return;
     playing = false;
     bar.setPlaying(false);
+    view.draw();  // everything up to date, the slow parts too
     if (run.diverged) report.diverged(); else report.paused();
     send();
   };

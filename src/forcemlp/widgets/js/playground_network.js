@@ -1,7 +1,8 @@
 // The playground's network column: buttons that add and remove hidden layers and neurons,
 // and one thumbnail per neuron of what it computes over the plane. A thumbnail is a button:
-// pointing at it, focusing it (Tab) or pressing it (Enter, Space, a tap: it stays shown until
-// pressed again) puts that neuron's plane on the big heat map.
+// pointing at it, focusing it or pressing it (Enter, Space, a tap: it stays shown until
+// pressed again) puts that neuron's plane on the big heat map. The neurons are one Tab stop;
+// the arrow keys move between them (up and down a layer, left and right across layers).
 //
 //   const panel = networkPanel(settings, limits, change, redraw);
 //   panel.node; panel.rebuild(); panel.shown();     // [layer, unit] on the heat map, or null
@@ -67,6 +68,15 @@ function neuronChoice(redraw) {
   };
 }
 
+const ARROWS = { ArrowUp: [0, -1], ArrowDown: [0, 1], ArrowLeft: [-1, 0], ArrowRight: [1, 0] };
+
+/** The neuron an arrow key leads to from `neuron`, inside the network's sizes. */
+function neighbour([layer, unit], key, sizes) {
+  const [across, down] = ARROWS[key];
+  const nextLayer = Math.min(sizes.length - 1, Math.max(0, layer + across));
+  return [nextLayer, Math.min(sizes[nextLayer] - 1, Math.max(0, unit + down))];
+}
+
 /** One neuron's thumbnail: a toggle button holding its picture. */
 function neuronButton(layer, unit, choice, onPin) {
   const picture = crispCanvas(THUMB, THUMB, "");
@@ -92,8 +102,23 @@ export function networkPanel(settings, limits, change, redraw) {
   const body = element("div");
   const node = element("div", { class: "fm-pg-network" }, group("Network", body));
   let thumbs = [];
+  let roving = [0, 0];  // the neurons' one Tab stop
   const markPinned = () => thumbs.forEach((thumb) =>
     thumb.node.setAttribute("aria-pressed", String(choice.isPinned(thumb.neuron))));
+  const findThumb = ([layer, unit]) =>
+    thumbs.find((thumb) => thumb.layer === layer && thumb.unit === unit);
+  function rove(neuron) {
+    roving = neuron;
+    const stop = findThumb(neuron);
+    thumbs.forEach((thumb) => thumb.node.setAttribute("tabindex", thumb === stop ? "0" : "-1"));
+  }
+  function moveFocus(event, thumb) {
+    if (!ARROWS[event.key]) return;
+    event.preventDefault();
+    const next = neighbour(thumb.neuron, event.key, settings.hidden_sizes);
+    rove(next);
+    findThumb(next).node.focus();
+  }
 
   function layerColumn(width, layer) {
     const resize = (newWidth) => {
@@ -103,6 +128,10 @@ export function networkPanel(settings, limits, change, redraw) {
     };
     const pictures = Array.from({ length: width },
                                 (_, unit) => neuronButton(layer, unit, choice, markPinned));
+    pictures.forEach((thumb) => {
+      thumb.node.addEventListener("keydown", (event) => moveFocus(event, thumb));
+      thumb.node.addEventListener("focus", () => rove(thumb.neuron));
+    });
     thumbs.push(...pictures);
     return element("div", { class: "fm-pg-layer" },
       stepper({ fewer: `fewer neurons in layer ${layer + 1}`,
@@ -125,6 +154,8 @@ export function networkPanel(settings, limits, change, redraw) {
               element("span", {}, plural(sizes.length, "hidden layer"))),
       element("div", { class: "fm-pg-layers" },
         end("input x, y"), ...sizes.map(layerColumn), end("output")));
+    const layer = Math.min(roving[0], sizes.length - 1);  // the stop, inside the new sizes
+    rove([layer, Math.min(roving[1], sizes[layer] - 1)]);
     refocus(focused);
   }
 
