@@ -192,6 +192,30 @@ def test_the_optimizer_explorer_runs_from_the_keyboard_alone(browser, pages):
     page.context.close()
 
 
+def test_every_stop_shows_its_state_and_what_to_do_next(browser, pages):
+    """Paused, finished and diverged each have a visible status line that says what happened
+    and what to do next; Play after a divergence replays it (never silently nothing)."""
+    page, root = open_explorer(browser, pages[OPTIMIZER], OPTIMIZER)
+    status = root.locator(".fm-status")
+    state = f"document.querySelector('{OPTIMIZER}').dataset.state"
+    assert root.get_attribute("data-state") == "finished"
+    assert "Finished: 150 steps" in status.text_content() and "Play again" in status.text_content()
+    root.get_by_role("button", name="Reset").click()
+    root.get_by_role("button", name="Step").click()
+    page.wait_for_function(f"{state} === 'paused'")
+    assert "Paused at step 1 of 150" in status.text_content()
+    root.locator('input[aria-label="learning rate ×"]').evaluate(
+        "input => { input.value = Math.log10(5.3);"
+        " input.dispatchEvent(new Event('input', { bubbles: true })); }")
+    root.get_by_role("button", name="Play").click()
+    page.wait_for_function(f"{state} === 'running'")
+    page.wait_for_function(f"{state} === 'diverged'", timeout=RENDER_TIMEOUT_MS)
+    text = status.text_content()
+    assert "Diverged: Gradient descent at step" in text and "Lower the learning rate" in text
+    screenshot(root, "optimizer-explorer-diverged-light-desktop")
+    page.context.close()
+
+
 # ----------------------------------------------------------------------------- live regions
 COUNT_CHANGES = """root => {
     window.liveChanges = [];

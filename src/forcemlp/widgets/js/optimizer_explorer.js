@@ -270,8 +270,7 @@ function drawWalkers(view, state, spec, axes, position) {
     const [x, y] = result.points[Math.min(position, result.points.length - 1)];
     const fill = view.style.colors[name];
     if (result.divergedAt !== null && position >= result.divergedAt) {
-      marker(view.contour.context, "cross", axes.x(pin(x, xLow, xHigh)),
-             axes.y(pin(y, yLow, yHigh)), { fill, colors, radius: 5 });
+      marker(view.contour.context, "cross", ...axes.pinned(x, y), { fill, colors, radius: 5 });
     } else if (x >= xLow && x <= xHigh && y >= yLow && y <= yHigh) {
       marker(view.contour.context, view.style.markers[name], axes.x(x), axes.y(y),
              { fill, colors });
@@ -308,7 +307,7 @@ function drawLoss(view, state, spec, total, position) {
   for (const [name, result] of Object.entries(state.results)) {
     if (result.divergedAt !== null && position >= result.divergedAt) {
       const last = result.divergedAt - 1;
-      marker(c, "cross", axes.x(last), axes.y(clamp(result.losses[last])),
+      marker(c, "cross", ...axes.pinned(last, clamp(result.losses[last])),
              { fill: view.style.colors[name], colors: view.colors, radius: 5 });
     }
   }

@@ -21,7 +21,9 @@
 //   FONT, fitText(context, text, width): the canvas font; text shortened with "…" to fit
 //   Axes.fit(context, size, xRange, yRange, { colors, transform, xTicks, yTicks })
 //       axes whose box leaves room for the measured tick labels and axis titles; then
-//       axes.x(v), axes.y(v), axes.invert(px, py), axes.contains(px, py), axes.clip() (pair it
+//       axes.x(v), axes.y(v), axes.invert(px, py), axes.contains(px, py), axes.pinned(x, y)
+//       (the pixel of a point, pulled inside the box: for markers of points off the plot),
+//       axes.clip() (pair it
 //       with context.restore()), axes.decorate({ title, xLabel, yLabel }) (tick labels that
 //       would overlap are skipped; the title is shortened to fit)
 //   niceTicks(low, high, count), formatTick(value)
@@ -213,6 +215,17 @@ export class Axes {
       xLow + (px - this.box.left) / this.box.width * (xHigh - xLow),
       yLow + (1 - (py - this.box.top) / this.box.height) * (yHigh - yLow),
     ];
+  }
+
+  /** The pixel of (x, y), pulled inside the box by `margin`: where a marker for a point off
+   *  the plot goes, clear of the frame and of the text around it. */
+  pinned(x, y, margin = 7) {
+    const { left, top, width, height } = this.box;
+    const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
+    const px = Number.isFinite(this.x(x)) ? this.x(x) : (x > 0 ? Infinity : -Infinity);
+    const py = Number.isFinite(this.y(y)) ? this.y(y) : (y > 0 ? -Infinity : Infinity);
+    return [clamp(px, left + margin, left + width - margin),
+            clamp(py, top + margin, top + height - margin)];
   }
 
   contains(px, py) {
