@@ -5,9 +5,10 @@
     run = toy_mlp.train_toy(data, hidden_sizes=(4,), activation="relu", steps=500)
     run.test_accuracy
 
-The playground widget trains the same network in the reader's browser (playground_mlp.js);
-the browser test holds one of its steps to :func:`training_step` on the same weights and
-batch. The network is :class:`forcemlp.numpy_mlp.NumpyMLP` with two inputs and two classes;
+The playground widget trains the same network in the reader's browser (playground_mlp.js,
+driven by playground_run.js); the browser test holds one of its steps to :func:`training_step`
+on the same weights and batch, and tests/test_playground.py a whole page run (under Node.js)
+to :func:`train_toy`. The network is :class:`forcemlp.numpy_mlp.NumpyMLP` with two inputs and two classes;
 L2 regularisation adds λ/2 Σ W² to the loss (weights, not biases; ``NumpyMLP.backward(...,
 l2)``), so λ W to each weight's gradient, before the optimizer of :mod:`forcemlp.optimizers`
 takes its step.
@@ -109,7 +110,7 @@ def _loss_and_accuracy(model: NumpyMLP, points: np.ndarray, labels: np.ndarray) 
 
 
 def _shuffled(count: int, random: SeededNormal) -> list[int]:
-    """0..count-1 in the order playground.js's Fisher-Yates shuffle puts them."""
+    """0..count-1 in the order playground_run.js's Fisher-Yates shuffle puts them."""
     order = list(range(count))
     for index in range(count - 1, 0, -1):
         other = math.floor(random.uniform() * (index + 1))
