@@ -480,7 +480,9 @@ def test_optimizer_explorer_computes_in_the_page(browser, site_url):
         explorer.changes(surface, explorer.choose, "surface", surface)
     canvas = explorer.root.locator("canvas").first
     start = explorer.data("start")
-    explorer.changes("clicked-start", canvas.click, position={"x": 250, "y": 90})
+    box = canvas.bounding_box()  # the plot's size follows the column: click 3/4 across, 3/10 down
+    explorer.changes("clicked-start", canvas.click,
+                     position={"x": 0.75 * box["width"], "y": 0.3 * box["height"]})
     assert explorer.data("start") != start
     x, y = json.loads(explorer.data("start"))
     assert 0 < x < 10 and 0 < y < 5  # upper right of the ravine's window
@@ -745,7 +747,7 @@ def test_draw_a_digit_on_the_built_page(browser, site_url, mnist_splits):
     assert right >= 0.9 * STROKE_DIGITS
     widget.screenshot(path=SCREENSHOTS / "draw-digit.png")
     first_network = widget.get_attribute("data-model")
-    widget.locator("select[aria-label=network]").select_option(index=1)
+    widget.get_by_label("network", exact=True).select_option(index=1)
     assert widget.get_attribute("data-model") != first_network
     assert widget.get_attribute("data-prediction") != ""
     clear.click()
@@ -767,7 +769,7 @@ def test_playground_plays_steps_resets_and_diverges_on_the_built_page(browser, s
     def loss(part: str) -> float:
         return float(widget.get_attribute(f"data-{part}-loss"))
 
-    widget.locator("select[aria-label=activation]").select_option("relu")  # a learner on any data
+    widget.get_by_label("activation", exact=True).select_option("relu")  # a learner on any data
     assert step() == 0
     start_losses, start_picture = (loss("train"), loss("test")), heat.screenshot()
     widget.locator(".forcemlp-playground-play").click()
@@ -786,7 +788,7 @@ def test_playground_plays_steps_resets_and_diverges_on_the_built_page(browser, s
     widget.locator(".forcemlp-playground-reset").click()
     assert step() == 0 and (loss("train"), loss("test")) == pytest.approx(start_losses)
     widget.locator("input[aria-label='learning rate']").fill("1")  # 10: far too large
-    widget.locator("select[aria-label=activation]").select_option("linear")
+    widget.get_by_label("activation", exact=True).select_option("linear")
     widget.locator(".forcemlp-playground-play").click()
     page.wait_for_function("(root) => root.dataset.diverged === 'true'", arg=widget.element_handle(),
                            timeout=10_000)

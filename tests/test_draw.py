@@ -1,4 +1,5 @@
 """A drawing made MNIST-style, real digits traced as strokes, and exported weights read back."""
+import base64
 import json
 
 import numpy as np
@@ -176,3 +177,76 @@ def test_draw_widget_refuses_bad_settings(quick_drawing):
         DigitDrawing(models=[])
     with pytest.raises(ForceMLPError, match="one encoding per network"):
         draw_digit([config], encodings=["float32", "int8"])
+    with pytest.raises(ForceMLPError, match="list of TrainConfigs"):
+        draw_digit(config)
+    with pytest.raises(ForceMLPError, match="list of TrainConfigs"):
+        draw_digit([])
+
+
+def broken(exported: dict, **changes) -> dict:
+    """A copy of an exported network with its first layer changed."""
+    return {**exported, "layers": [{**exported["layers"][0], **changes},
+                                   *exported["layers"][1:]]}
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda model: {"name": "x"}, "not an exported ReLU network"),
+    (lambda model: {**model, "activation": "tanh"}, "not an exported ReLU network"),
+    (lambda model: broken(model, weights="not base64!"), "does not decode"),
+    (lambda model: broken(model, outputs=15), "does not decode|do not make an MLP"),
+    (lambda model: broken(model, encoding="int4"), "not an exported ReLU network"),
+    (lambda model: {**model, "layers": model["layers"][1:]}, "not 784 to 10"),
+])
+def test_a_drawing_refuses_networks_that_are_not_exported_mlps(quick_drawing, change, message):
+    from forcemlp.widgets.draw import DigitDrawing
+
+    _, pad, _ = quick_drawing
+    with pytest.raises(ForceMLPError, match=message) as error:
+        DigitDrawing(models=[change(pad.models[0])])
+    assert "\n" not in str(error.value)
+
+
+def test_a_drawing_refuses_nan_weights(quick_drawing):
+    from forcemlp.widgets.draw import DigitDrawing
+
+    _, pad, _ = quick_drawing
+    nan_bias = model_export._pack(np.full(16, np.nan), "float32")
+    with pytest.raises(ForceMLPError, match="NaN or infinite"):
+        DigitDrawing(models=[broken(pad.models[0], bias=nan_bias)])
+
+
+@pytest.mark.parametrize("trait, value, message", [
+    ("image", [float("nan")] * 784, "finite values in \\[0, 1\\]"),
+    ("image", [0.5] * 783, "784 finite values"),
+    ("image", [2.0] * 784, "finite values"),
+    ("image", [-0.01] * 784, "finite values"),
+    ("image", "ink", "image"),
+    ("prediction", 10, "digit 0-9"),
+    ("prediction", -2, "digit 0-9"),
+    ("model_index", -1, "model_index"),
+    ("pen_width", float("nan"), "pen_width"),
+    ("examples", [{"label": 11, "pixels": ""}], "example_digits"),
+])
+def test_bad_values_from_the_page_or_python_are_refused(quick_drawing, trait, value, message):
+    _, pad, _ = quick_drawing
+    before = getattr(pad, trait)
+    with pytest.raises(ForceMLPError, match=message) as error:
+        setattr(pad, trait, value)
+    assert "\n" not in str(error.value) and getattr(pad, trait) == before
+
+
+def test_an_image_a_rounding_past_one_is_kept_and_clipped(quick_drawing):
+    """Area averaging can land a full pixel at 1 + 2e-16: the page's image is accepted."""
+    _, pad, _ = quick_drawing
+    pad.image = [1 + 2e-16] * 784
+    assert pad.image_array.max() == 1.0
+    pad.image = []
+
+
+def test_the_drawing_carries_one_real_test_digit_of_each_class(quick_drawing, mnist_splits):
+    _, pad, _ = quick_drawing
+    assert [example["label"] for example in pad.examples] == list(range(10))
+    for example in pad.examples:
+        pixels = np.frombuffer(base64.b64decode(example["pixels"]), dtype=np.uint8)
+        first = np.flatnonzero(mnist_splits.test.labels == example["label"])[0]
+        np.testing.assert_array_equal(pixels.reshape(28, 28), mnist_splits.test.images[first])

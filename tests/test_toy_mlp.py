@@ -77,6 +77,13 @@ def test_playground_sizes_are_limited(hidden_sizes):
         toy_network(hidden_sizes)
 
 
+@pytest.mark.parametrize("hidden_sizes", [{4, 2}, {4: 2}, "44", 4, (4.5,), (True,)])
+def test_playground_sizes_must_be_a_list_of_whole_numbers(hidden_sizes):
+    with pytest.raises(ForceMLPError, match="hidden_sizes") as error:
+        toy_network(hidden_sizes)
+    assert "\n" not in str(error.value)
+
+
 @pytest.mark.parametrize("arguments, message", [
     ({"activation": "gelu"}, "unknown activation"),
     ({"optimizer": "rmsprop"}, "unknown optimizer"),

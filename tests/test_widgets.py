@@ -211,16 +211,70 @@ def test_optimizer_explorer_paths_are_numpy_s_descend_for_the_chosen_state():
     ({"surface": "bukin"}, "unknown surface 'bukin'"),
     ({"optimizers": ["adam", "lbfgs"]}, r"unknown optimizers \['lbfgs'\]"),
     ({"momentum": 1.0}, "momentum must be a number from 0 to 0.999"),
-    ({"steps": 0}, "steps must be a number from 1 to 1000"),
+    ({"steps": 0}, "steps must be a whole number from 1 to 1000"),
+    ({"steps": True}, "steps must be a whole number from 1 to 1000, got True"),
+    ({"steps": 2.5}, "'steps' trait .* expected an int"),
+    ({"position": -1}, "position must be a whole number from 0 to 1000"),
+    ({"seed": -1}, "seed must be a whole number from 0 to 4294967295, got -1"),
+    ({"seed": 2**80}, "seed must be a whole number from 0 to 4294967295"),
+    ({"momentum": True}, "'momentum' trait .* expected a float, not the bool True"),
+    ({"learning_rate_scale": "fast"}, "'learning_rate_scale' trait .* expected a float"),
+    ({"optimizers": []}, "optimizers must name at least one of gd, sgd"),
+    ({"optimizers": ["adam", "gd", "adam"]}, "optimizers names adam more than once"),
     ({"start": [1e9, 0.0]}, "start must be a point"),
     ({"start": [1.0]}, "start must be a point"),
+    ({"start": [True, 0.0]}, "start must be a point"),
+    ({"start": [float("nan"), 0.0]}, "start must be a point"),
+    ({"start": "ab"}, "start must be a point"),
 ])
 def test_optimizer_explorer_refuses_impossible_values(change, message):
-    with pytest.raises(ForceMLPError, match=message):
+    with pytest.raises(ForceMLPError, match=message) as raised:
         widgets.optimizer_explorer(**{"surface": "ravine", **change})
+    assert "\n" not in str(raised.value)
     explorer = widgets.optimizer_explorer()
+    before = explorer.get_state()
     with pytest.raises(ForceMLPError, match=message):
         setattr(explorer, *next(iter(change.items())))
+    assert explorer.get_state() == before  # a refused value changes nothing
+
+
+def test_optimizer_explorer_wants_a_list_of_optimizer_names():
+    with pytest.raises(ForceMLPError, match="optimizers must be a list of names"):
+        widgets.optimizer_explorer("ravine", "adam")
+
+
+def test_every_explorer_limit_is_python_s_and_reaches_the_page():
+    """The page builds its sliders from the limits trait: written once, here, and checked
+    against what the traits accept."""
+    from forcemlp.widgets.optimizer_explorer import SLIDERS
+
+    explorer = widgets.optimizer_explorer()
+    assert explorer.get_state()["limits"] == SLIDERS
+    for name, limits in SLIDERS.items():
+        for end in ("min", "max"):
+            setattr(explorer, name, type(getattr(explorer, name))(limits[end]))
+    assert set(explorer.optimizer_markers) == set(explorer.optimizer_colors) == set(
+        OPTIMIZER_NAMES)
+    assert len(set(explorer.optimizer_markers.values())) == len(OPTIMIZER_NAMES)
+    assert "--pst-color-text-base" in explorer.get_state()["_css"]
+
+
+def contrast(color: str, background: str) -> float:
+    """WCAG's contrast ratio of two #rrggbb colours."""
+    def luminance(hex_color: str) -> float:
+        channels = [int(hex_color[k:k + 2], 16) / 255 for k in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    high, low = sorted([luminance(color), luminance(background)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_optimizer_colours_stand_out_on_the_light_and_the_dark_theme():
+    """3:1 (WCAG's contrast for graphics) on the book's light and dark backgrounds."""
+    from forcemlp.widgets.optimizer_explorer import OPTIMIZER_COLORS
+
+    for name, color in OPTIMIZER_COLORS.items():
+        assert contrast(color, "#ffffff") >= 3 and contrast(color, "#14181e") >= 3, name
 
 
 def test_activation_explorer_carries_real_digits_and_every_activation(mnist_splits):
@@ -238,6 +292,39 @@ def test_activation_explorer_carries_real_digits_and_every_activation(mnist_spli
         widgets.activation_explorer(train.images[:8], train.labels[:8], depth=0)
     with pytest.raises(ForceMLPError, match="uint8 digits"):
         widgets.activation_explorer(train.features[:8], train.labels[:8])
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"depth": True}, "depth must be a whole number from 1 to 30, got True"),
+    ({"depth": 31}, "depth must be a whole number from 1 to 30"),
+    ({"width": 0}, "width must be a whole number from 1 to 128"),
+    ({"seed": -1}, "seed must be a whole number from 0 to 4294967295"),
+    ({"seed": 2**80}, "seed must be a whole number from 0 to 4294967295"),
+    ({"parameter": True}, "'parameter' trait .* expected a float, not the bool True"),
+    ({"parameter": float("nan")}, "slope must be a number"),
+    ({"labels": [1, 12]}, "labels must be whole numbers from 0 to 9, got 12"),
+    ({"labels": []}, "labels must be 1 to 32 digit classes, got 0"),
+    ({"images": b""}, "images must hold 1 to 32 digits of 784 uint8 pixels, got 0 bytes"),
+    ({"images": bytes(785)}, "images must hold 1 to 32 digits"),
+])
+def test_activation_explorer_refuses_impossible_values(mnist_splits, change, message):
+    train = mnist_splits.train
+    explorer = widgets.activation_explorer(train.images[:8], train.labels[:8], "leaky_relu")
+    before = explorer.get_state()
+    with pytest.raises(ForceMLPError, match=message) as raised:
+        setattr(explorer, *next(iter(change.items())))
+    assert "\n" not in str(raised.value)
+    assert explorer.get_state() == before
+
+
+@pytest.mark.parametrize("images, labels, message", [
+    (np.zeros((0, 28, 28), np.uint8), [], "uint8 digits"),
+    (np.zeros((2, 28, 28), np.uint8), [1.5, 2.0], "labels must be a list of whole numbers"),
+    (np.zeros((2, 28, 28), np.uint8), [1], "2 images need as many labels, got 1"),
+])
+def test_activation_explorer_refuses_digits_it_cannot_use(images, labels, message):
+    with pytest.raises(ForceMLPError, match=message):
+        widgets.activation_explorer(images, labels)
 
 
 def test_depth_panel_agrees_with_lesson_3s_measurement(mnist_splits):

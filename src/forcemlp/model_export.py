@@ -83,6 +83,31 @@ def decode_layers(exported: dict) -> tuple[LayerWeights, ...]:
     return tuple(layers)
 
 
+def check_exported(exported: object, sizes: tuple[int, int] = (784, 10)) -> dict:
+    """``exported`` if it is a network :func:`export_layers` made, from ``sizes[0]`` inputs to
+    ``sizes[1]`` classes, whose numbers decode to finite layers; else a one-line error."""
+    fix = "export it with forcemlp.model_export.export_layers"
+    if not (isinstance(exported, dict) and isinstance(exported.get("name"), str)
+            and exported.get("activation") == "relu"
+            and isinstance(exported.get("layers"), list) and exported["layers"]
+            and all(isinstance(entry, dict) and entry.get("encoding") in ENCODINGS
+                    for entry in exported["layers"])):
+        raise ForceMLPError(f"not an exported ReLU network: {fix}.")
+    try:
+        layers = decode_layers(exported)
+    except (KeyError, TypeError, ValueError) as error:  # missing keys, bad base64, bad sizes
+        raise ForceMLPError(f"network {exported['name']!r} does not decode ({error}): {fix}.")
+    first, last = layers[0].weight.shape[1], layers[-1].weight.shape[0]
+    check_layers(layers)
+    if (first, last) != tuple(sizes):
+        raise ForceMLPError(f"network {exported['name']!r} maps {first} inputs to {last}"
+                            f" classes, not {sizes[0]} to {sizes[1]}: {fix}.")
+    if not all(np.isfinite(layer.weight).all() and np.isfinite(layer.bias).all()
+               for layer in layers):
+        raise ForceMLPError(f"network {exported['name']!r} holds NaN or infinite weights.")
+    return exported
+
+
 def exported_bytes(exported: dict) -> int:
     """Characters of base64 the model adds to a page."""
     return sum(len(entry["weights"]) + len(entry.get("scales", "")) + len(entry["bias"])

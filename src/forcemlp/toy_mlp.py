@@ -5,9 +5,10 @@
     run = toy_mlp.train_toy(data, hidden_sizes=(4,), activation="relu", steps=500)
     run.test_accuracy
 
-The playground widget trains the same network in the reader's browser (playground_mlp.js);
-the browser test holds one of its steps to :func:`training_step` on the same weights and
-batch. The network is :class:`forcemlp.numpy_mlp.NumpyMLP` with two inputs and two classes;
+The playground widget trains the same network in the reader's browser (playground_mlp.js,
+driven by playground_run.js); the browser test holds one of its steps to :func:`training_step`
+on the same weights and batch, and tests/test_playground.py a whole page run (under Node.js)
+to :func:`train_toy`. The network is :class:`forcemlp.numpy_mlp.NumpyMLP` with two inputs and two classes;
 L2 regularisation adds λ/2 Σ W² to the loss (weights, not biases; ``NumpyMLP.backward(...,
 l2)``), so λ W to each weight's gradient, before the optimizer of :mod:`forcemlp.optimizers`
 takes its step.
@@ -15,6 +16,7 @@ takes its step.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -32,13 +34,23 @@ PLAYGROUND_ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear", "leaky_relu")
 MAX_HIDDEN_LAYERS = 4
 MAX_LAYER_WIDTH = 8
 CLASSES = 2
-# A run has diverged when its loss is not finite or has grown this many times past its start
-# (the widget uses the same rule): a cross-entropy of ~70 nats, where ln 2 is a coin toss.
-DIVERGENCE_FACTOR = 100.0
+# A toy run has diverged when its loss is not finite or has grown this many times past its own
+# start (the widget receives the same number): a cross-entropy of ~70 nats, where ln 2 is a coin
+# toss. Not training.DIVERGENCE_FACTOR, which scales ln(classes) for the MNIST trainers.
+LOSS_GROWTH_LIMIT = 100.0
 
 
 def check_hidden_sizes(hidden_sizes: Sequence[int]) -> list[int]:
     """1-4 hidden layers of 1-8 neurons (the playground's limits), or a one-line error."""
+    if isinstance(hidden_sizes, str | bytes) or not isinstance(
+        hidden_sizes, Sequence | np.ndarray
+    ):
+        raise ForceMLPError(
+            f"hidden_sizes must be a list of layer widths, e.g. [8, 8], got {hidden_sizes!r}."
+        )
+    if not all(isinstance(size, numbers.Integral) and not isinstance(size, bool)
+               for size in hidden_sizes):
+        raise ForceMLPError(f"hidden_sizes must hold whole numbers, got {list(hidden_sizes)!r}.")
     sizes = [int(size) for size in hidden_sizes]
     if not 1 <= len(sizes) <= MAX_HIDDEN_LAYERS or not all(
         1 <= size <= MAX_LAYER_WIDTH for size in sizes
@@ -98,7 +110,7 @@ def _loss_and_accuracy(model: NumpyMLP, points: np.ndarray, labels: np.ndarray) 
 
 
 def _shuffled(count: int, random: SeededNormal) -> list[int]:
-    """0..count-1 in the order playground.js's Fisher-Yates shuffle puts them."""
+    """0..count-1 in the order playground_run.js's Fisher-Yates shuffle puts them."""
     order = list(range(count))
     for index in range(count - 1, 0, -1):
         other = math.floor(random.uniform() * (index + 1))
@@ -123,7 +135,7 @@ def train_toy(
     Batches are cut in order from a fresh shuffle of the training points each pass, drawn from
     SeededNormal(seed + 1) as the playground draws them, so with the playground's settings this
     is the run the page makes when the reader presses Play (to rounding).
-    A loss that stops being finite or grows past ``DIVERGENCE_FACTOR`` times its start
+    A loss that stops being finite or grows past ``LOSS_GROWTH_LIMIT`` times its start
     raises ForceMLPError.
     """
     model = toy_network(hidden_sizes, activation, seed)
@@ -141,7 +153,7 @@ def train_toy(
             train_loss, run.train_accuracy = _loss_and_accuracy(model, train.points, train.labels)
             test_loss, run.test_accuracy = _loss_and_accuracy(model, test.points, test.labels)
             start = run.train_losses[0] if run.train_losses else train_loss
-            if not (math.isfinite(train_loss) and train_loss <= DIVERGENCE_FACTOR * start):
+            if not (math.isfinite(train_loss) and train_loss <= LOSS_GROWTH_LIMIT * start):
                 raise ForceMLPError(
                     f"the loss became {train_loss} at step {step}: training diverged;"
                     f" lower the learning rate (now {learning_rate:g})."

@@ -16,11 +16,16 @@ How a widget is made (the infrastructure the explorers, and any new widget, stan
   ``ForceMLPError``\\ s. A reader's moves sync back into those traits in a live kernel.
 - **JavaScript** (``js/``): the widget's module ``export default { render({ model, el }) }``
   (anywidget's API); it imports shared modules by relative path (``import { descend } from
-  "./descent.js";``). ``widget.js`` has the shared pieces: ``sync(model, name, value)``, DOM
-  controls (``element``, ``slider``), ``crispCanvas`` (scaled by ``devicePixelRatio``,
-  resizable), ``followWidth`` (lay panels out for the column they are in), ``Axes`` and
-  ``plotBox``, ``guarded(render)`` (an error shows as one line in place of the widget),
-  ``frameScheduler`` (one redraw per animation frame). Give the widget's root element
+  "./descent.js";``). The widget kit gives every widget one look (its API is in each file's
+  header): ``ui.js`` the controls (``button``, ``menu``, ``slider``, ``toggle``), layout
+  (``controls``, ``columns``, ``column``), ``legend`` and ``statusLine`` (a visible state for
+  every stop, and a live region spoken at most once a second); ``plot.js`` canvases in the
+  page theme's colours (``plot``, ``themeColors``, ``followTheme``), ``Axes.fit`` (labels
+  that never collide) and haloed markers (``marker``); ``widget.css`` (every widget's ``_css``) the
+  styles, from the book theme's ``--pst-color-*`` so dark mode follows; ``widget.js`` what
+  lies beneath: ``sync(model, name, value)``, ``element``, ``crispCanvas``, ``followWidth``,
+  ``guarded(render)`` (an error shows as one line in place of the widget), ``frameScheduler``
+  (one redraw per animation frame). Give the widget's root element
   ``data-*`` attributes for what tests and readers' scripts may check (the explorers keep
   ``data-draws``, ``data-draw-ms`` and their state there). The maths modules
   (``random.js``, ``surfaces.js``, ``optimizers.js``, ``descent.js``, ``activations.js``,

@@ -16,11 +16,21 @@ import traitlets
 
 from ..activations import ACTIVATIONS
 from ..errors import ForceMLPError
-from .base import BrowserWidget, check_choice, check_range
+from .base import (
+    BrowserWidget,
+    InvalidValue,
+    Number,
+    check_choice,
+    check_integer,
+    check_range,
+    check_seed,
+)
 from .gradients import layer_gradient_sizes
 
 VANISHING_GRADIENT = 0.05  # where |g'(x)| is below this, backpropagation barely moves weights
 MAX_DEPTH = 30
+MAX_WIDTH = 128
+CLASSES = 10
 DIGITS = 32  # carried by the widget: 25 kB of pixels, enough for a stable picture
 PIXELS = 784
 
@@ -43,7 +53,7 @@ class ActivationExplorer(BrowserWidget):
     title = "Activation explorer"
 
     activation = traitlets.Unicode("relu").tag(sync=True)
-    parameter = traitlets.Float(0.0).tag(sync=True)  # for those that have one
+    parameter = Number(0.0).tag(sync=True)  # for those that have one
     depth = traitlets.Int(10).tag(sync=True)
     width = traitlets.Int(32).tag(sync=True)
     seed = traitlets.Int(0).tag(sync=True)
@@ -71,11 +81,34 @@ class ActivationExplorer(BrowserWidget):
 
     @traitlets.validate("depth")
     def _check_depth(self, proposal):
-        return int(check_range("depth", proposal["value"], 1, MAX_DEPTH))
+        return check_integer("depth", proposal["value"], 1, MAX_DEPTH)
 
     @traitlets.validate("width")
     def _check_width(self, proposal):
-        return int(check_range("width", proposal["value"], 1, 128))
+        return check_integer("width", proposal["value"], 1, MAX_WIDTH)
+
+    @traitlets.validate("seed")
+    def _check_seed(self, proposal):
+        return check_seed(proposal["value"])
+
+    @traitlets.validate("images")
+    def _check_images(self, proposal):
+        size = len(proposal["value"])
+        if size == 0 or size % PIXELS or size > DIGITS * PIXELS:
+            raise InvalidValue(f"images must hold 1 to {DIGITS} digits of {PIXELS} uint8 pixels, "
+                               f"got {size} bytes.")
+        return proposal["value"]
+
+    @traitlets.validate("labels")
+    def _check_labels(self, proposal):
+        labels = proposal["value"]
+        if not 1 <= len(labels) <= DIGITS:
+            raise InvalidValue(f"labels must be 1 to {DIGITS} digit classes, got {len(labels)}.")
+        wrong = [label for label in labels if isinstance(label, bool) or label not in range(CLASSES)]
+        if wrong:
+            raise InvalidValue(f"labels must be whole numbers from 0 to {CLASSES - 1}, "
+                               f"got {wrong[0]!r}.")
+        return list(labels)
 
     def gradient_sizes(self) -> list[float]:
         """‖dE/dW‖ per layer, as the depth panel shows it, computed in NumPy."""
@@ -99,10 +132,13 @@ def activation_explorer(
         train = load_splits("mnist").train
         images, labels = train.images, train.labels
     images = np.asarray(images)
-    if images.dtype != np.uint8 or images.size % PIXELS or labels is None or len(labels) < 1:
+    if images.dtype != np.uint8 or images.size == 0 or images.size % PIXELS or labels is None:
         raise ForceMLPError("images must be uint8 digits (N, 28, 28) with N labels.")
     images = images.reshape(-1, PIXELS)[:DIGITS]
-    labels = [int(label) for label in np.asarray(labels)[: len(images)]]
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):
+        raise ForceMLPError("labels must be a list of whole numbers 0 to 9, one per image.")
+    labels = [int(label) for label in labels[: len(images)]]
     if len(labels) != len(images):
         raise ForceMLPError(f"{len(images)} images need as many labels, got {len(labels)}.")
     default = ACTIVATIONS[activation].default_parameter

@@ -6,10 +6,12 @@
 
         @traitlets.validate("count")
         def _check_count(self, proposal):
-            return check_range("count", proposal["value"], 0, 100)   # or check_subset, check_choice
+            return check_integer("count", proposal["value"], 0, 100)
+            # or check_range (numbers), check_seed, check_subset, check_choice
 
 Declaring ``_module`` bundles that file with the modules it imports (forcemlp.widgets.bundle)
-into the class's ``_esm``, once, when the class is defined. Traits tagged ``sync=True`` travel
+into the class's ``_esm``, and the kit's stylesheet (js/widget.css) into its ``_css``, once, when
+the class is defined. Traits tagged ``sync=True`` travel
 with the widget's state: into the built page, and back to Python in a live kernel when the
 reader moves a control. Bad values from Python raise one-line ForceMLPErrors, whether a
 validator rejects them or traitlets does (a string for a number).
@@ -24,7 +26,7 @@ import traitlets
 
 from .. import config
 from ..errors import ForceMLPError
-from .bundle import bundle
+from .bundle import JS_FOLDER, bundle
 
 try:
     import anywidget
@@ -32,6 +34,9 @@ except ImportError as error:  # the widgets extra is optional for the rest of fo
     raise ForceMLPError(
         "forcemlp.widgets needs anywidget: pip install 'forcemlp[widgets]'."
     ) from error
+
+# The widget kit's look (js/ui.js builds what it styles), shared by every widget on a page.
+STYLESHEET = JS_FOLDER / "widget.css"
 
 # What a notebook front-end without widget support shows instead (text/plain).
 NO_FRONT_END = ("{title}: an interactive widget; it needs a notebook with Jupyter widgets "
@@ -41,6 +46,15 @@ NO_FRONT_END = ("{title}: an interactive widget; it needs a notebook with Jupyte
 class InvalidValue(ForceMLPError, traitlets.TraitError):
     """A trait value a check refused: a ForceMLPError for the reader, and a TraitError so that
     traitlets undoes it when it arrived with others (a state update from the page)."""
+
+
+class Number(traitlets.Float):
+    """A float trait that refuses bools (traitlets.Float would read True as 1.0)."""
+
+    def validate(self, obj: Any, value: Any) -> float:
+        if isinstance(value, bool):
+            self.error(obj, value)
+        return super().validate(obj, value)
 
 
 def _one_line(error: Exception) -> str:
@@ -60,6 +74,7 @@ class BrowserWidget(anywidget.AnyWidget):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         if cls.__dict__.get("_module"):
             cls._esm = bundle(cls._module)
+            cls._css = STYLESHEET.read_text()
         super().__init_subclass__(**kwargs)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -82,18 +97,52 @@ class BrowserWidget(anywidget.AnyWidget):
         return NO_FRONT_END.format(title=self.title)
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def check_range(name: str, value: float, low: float, high: float) -> float:
-    """``value`` if it is a finite number in [low, high], else a one-line InvalidValue."""
-    if not (isinstance(value, int | float) and math.isfinite(value) and low <= value <= high):
+    """``value`` if it is a finite number in [low, high] (not a bool), else a one-line
+    InvalidValue."""
+    if not (_is_number(value) and math.isfinite(value) and low <= value <= high):
         raise InvalidValue(f"{name} must be a number from {low:g} to {high:g}, got {value!r}.")
     return float(value)
 
 
-def check_subset(name: str, values: Sequence[str], choices: Sequence[str]) -> list[str]:
-    """``values`` if each is one of ``choices`` (in any order), else a one-line InvalidValue."""
+def check_integer(name: str, value: int, low: int, high: int) -> int:
+    """``value`` if it is a whole number in [low, high] (not a bool, not 2.5), else a one-line
+    InvalidValue."""
+    whole = _is_number(value) and math.isfinite(value) and value == int(value)
+    if not (whole and low <= value <= high):
+        raise InvalidValue(f"{name} must be a whole number from {low} to {high}, got {value!r}.")
+    return int(value)
+
+
+# The browser's generator (js/random.js, mulberry32) keeps 32 bits of a seed: so must Python.
+MAX_SEED = 2**32 - 1
+
+
+def check_seed(value: int) -> int:
+    """A seed both languages draw the same numbers from: a whole number in [0, 2**32 - 1]."""
+    return check_integer("seed", value, 0, MAX_SEED)
+
+
+def check_subset(
+    name: str, values: Sequence[str], choices: Sequence[str], *, allow_empty: bool = True,
+) -> list[str]:
+    """``values`` if each is one of ``choices`` (in any order, each once; at least one unless
+    ``allow_empty``), else a one-line InvalidValue."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise InvalidValue(f"{name} must be a list of names from {', '.join(choices)}, "
+                           f"got {values!r}.")
     unknown = [value for value in values if value not in choices]
     if unknown:
         raise InvalidValue(f"unknown {name} {unknown}: choose from {', '.join(choices)}.")
+    repeated = sorted({value for value in values if list(values).count(value) > 1})
+    if repeated:
+        raise InvalidValue(f"{name} names {', '.join(repeated)} more than once: name each once.")
+    if not values and not allow_empty:
+        raise InvalidValue(f"{name} must name at least one of {', '.join(choices)}.")
     return list(values)
 
 

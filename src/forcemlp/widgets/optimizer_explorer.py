@@ -27,14 +27,39 @@ from ..optimizers import (
     base_learning_rate,
     descend,
 )
-from .base import BrowserWidget, InvalidValue, check_choice, check_range, check_subset
+from .base import (
+    BrowserWidget,
+    InvalidValue,
+    Number,
+    check_choice,
+    check_integer,
+    check_range,
+    check_seed,
+    check_subset,
+)
 
+# Okabe & Ito's colour-blind-safe hues, darkened where needed so that each line keeps 3:1
+# contrast on the book's light (#fff) and dark (#14181e) backgrounds; the marker shapes
+# tell the optimizers apart without colour too.
 OPTIMIZER_COLORS = {
-    "gd": "#1f77b4", "sgd": "#7f7f7f", "momentum": "#ff7f0e", "nesterov": "#d62728",
-    "adagrad": "#2ca02c", "adadelta": "#8c564b", "rmsprop": "#9467bd", "adam": "#e377c2",
+    "gd": "#0072B2", "sgd": "#888888", "momentum": "#D55E00", "nesterov": "#AA7700",
+    "adagrad": "#009E73", "adadelta": "#999933", "rmsprop": "#8E6BBF", "adam": "#CC79A7",
+}
+OPTIMIZER_MARKERS = {  # shapes js/plot.js draws
+    "gd": "circle", "sgd": "square", "momentum": "triangle", "nesterov": "down",
+    "adagrad": "diamond", "adadelta": "pentagon", "rmsprop": "hexagon", "adam": "star",
 }
 LEARNING_RATE_SCALES = (0.01, 10.0)  # the slider's ends: from a crawl to certain divergence
+MOMENTUMS = (0.0, 0.99)  # the slider's ends (Python accepts up to MAX_MOMENTUM)
+MAX_MOMENTUM = 0.999
 MAX_STEPS = 1000
+# The sliders' ranges, as the page builds them (the learning-rate slider moves along log10).
+SLIDERS = {
+    "learning_rate_scale": {"min": LEARNING_RATE_SCALES[0], "max": LEARNING_RATE_SCALES[1],
+                            "step": 0.01},
+    "momentum": {"min": MOMENTUMS[0], "max": MOMENTUMS[1], "step": 0.005},
+    "steps": {"min": 10, "max": MAX_STEPS, "step": 1},
+}
 
 
 def surface_state(name: str) -> dict:
@@ -56,17 +81,19 @@ class OptimizerExplorer(BrowserWidget):
     title = "Optimizer explorer"
 
     surface = traitlets.Unicode("ravine").tag(sync=True)
-    learning_rate_scale = traitlets.Float(1.0).tag(sync=True)
-    momentum = traitlets.Float(0.9).tag(sync=True)
+    learning_rate_scale = Number(1.0).tag(sync=True)
+    momentum = Number(0.9).tag(sync=True)
     steps = traitlets.Int(150).tag(sync=True)
     position = traitlets.Int(150).tag(sync=True)  # the step the picture shows (Play walks it)
-    start = traitlets.List(traitlets.Float(), default_value=[-7.0, 2.0]).tag(sync=True)
+    start = traitlets.List(default_value=[-7.0, 2.0]).tag(sync=True)  # [x, y], checked below
     optimizers = traitlets.List(traitlets.Unicode(), default_value=list(OPTIMIZER_NAMES)).tag(
         sync=True)
     seed = traitlets.Int(0).tag(sync=True)
     surfaces = traitlets.Dict(read_only=True).tag(sync=True)
     optimizer_titles = traitlets.Dict(read_only=True).tag(sync=True)
     optimizer_colors = traitlets.Dict(read_only=True).tag(sync=True)
+    optimizer_markers = traitlets.Dict(read_only=True).tag(sync=True)
+    limits = traitlets.Dict(read_only=True).tag(sync=True)
 
     @traitlets.default("surfaces")
     def _surfaces(self) -> dict:
@@ -80,6 +107,14 @@ class OptimizerExplorer(BrowserWidget):
     def _colors(self) -> dict:
         return dict(OPTIMIZER_COLORS)
 
+    @traitlets.default("optimizer_markers")
+    def _markers(self) -> dict:
+        return dict(OPTIMIZER_MARKERS)
+
+    @traitlets.default("limits")
+    def _limits(self) -> dict:
+        return {name: dict(limits) for name, limits in SLIDERS.items()}
+
     @traitlets.validate("surface")
     def _check_surface(self, proposal):
         return check_choice("surface", proposal["value"], tuple(SURFACES))
@@ -90,24 +125,31 @@ class OptimizerExplorer(BrowserWidget):
 
     @traitlets.validate("momentum")
     def _check_momentum(self, proposal):
-        return check_range("momentum", proposal["value"], 0.0, 0.999)
+        return check_range("momentum", proposal["value"], 0.0, MAX_MOMENTUM)
 
     @traitlets.validate("steps")
     def _check_steps(self, proposal):
-        return int(check_range("steps", proposal["value"], 1, MAX_STEPS))
+        return check_integer("steps", proposal["value"], 1, MAX_STEPS)
 
     @traitlets.validate("position")
     def _check_position(self, proposal):
-        return int(check_range("position", proposal["value"], 0, MAX_STEPS))
+        return check_integer("position", proposal["value"], 0, MAX_STEPS)
 
     @traitlets.validate("optimizers")
     def _check_optimizers(self, proposal):
-        return check_subset("optimizers", proposal["value"], OPTIMIZER_NAMES)
+        return check_subset("optimizers", proposal["value"], OPTIMIZER_NAMES, allow_empty=False)
+
+    @traitlets.validate("seed")
+    def _check_seed(self, proposal):
+        return check_seed(proposal["value"])
 
     @traitlets.validate("start")
     def _check_start(self, proposal):
-        point = np.asarray(proposal["value"], dtype=float)
+        value = proposal["value"]
         surface = SURFACES[self.surface]
+        numbers = isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(number, int | float)
+                                          and not isinstance(number, bool) for number in value)
+        point = np.asarray(value if numbers else [np.nan], dtype=float)
         ranges = np.array([surface.x_range, surface.y_range])
         reach = ESCAPE_WINDOWS * (ranges[:, 1] - ranges[:, 0])
         if point.shape != (2,) or not np.all(np.abs(point - ranges.mean(axis=1)) < reach):
@@ -137,5 +179,7 @@ def optimizer_explorer(
     check_choice("surface", surface, tuple(SURFACES))
     traits.setdefault("start", SURFACES[surface].start.tolist())
     steps = traits.setdefault("steps", 150)
-    traits.setdefault("position", steps if isinstance(steps, int) and steps >= 0 else 0)
-    return OptimizerExplorer(surface=surface, optimizers=list(optimizers), **traits)
+    whole = isinstance(steps, int) and not isinstance(steps, bool) and 0 <= steps <= MAX_STEPS
+    traits.setdefault("position", steps if whole else 0)
+    chosen = check_subset("optimizers", optimizers, OPTIMIZER_NAMES, allow_empty=False)
+    return OptimizerExplorer(surface=surface, optimizers=chosen, **traits)

@@ -2,12 +2,14 @@
 //
 //   import { mnistStyle, decodeModel, predict } from "./digits.js";
 //   const image = mnistStyle(ink, width, height);   // Float64Array(784), or null when blank
-//   const model = decodeModel(exported);            // from forcemlp.model_export
-//   const { hidden, probabilities } = predict(model, image);
+//   const network = decodeModel(exported);          // from forcemlp.model_export, for mlp.js
+//   const { hidden, probabilities } = predict(network, image);   // mlp.js's forward pass
 //
 // mnistStyle is forcemlp.digit_drawing.mnist_style line for line: the ink's bounding box scaled
 // so its longer side is 20 pixels, every drawing pixel a small square placed so the centre of
 // mass lands on (14, 14) of the 28×28 field, each output pixel the ink its area covers.
+
+import { forward } from "./mlp.js";
 
 const IMAGE_SIDE = 28;
 const BOX_SIDE = 20;
@@ -98,43 +100,36 @@ function decodeNumbers(base64, encoding) {
   throw new Error(`unknown weight encoding ${encoding}`);
 }
 
-// An exported model ({ activation, layers: [{ inputs, outputs, encoding, weights, scales?,
-// bias }] }) as float64 weights (out, in) row-major and biases: int8 rows times their scale.
+// An exported model ({ name, activation, layers: [{ inputs, outputs, encoding, weights,
+// scales?, bias }] }) as a network of mlp.js: float64 weights (out, in) row-major and biases,
+// int8 rows times their scale.
 export function decodeModel(exported) {
-  const layers = exported.layers.map((layer) => {
-    const weights = decodeNumbers(layer.weights, layer.encoding);
+  const weights = [];
+  const biases = [];
+  for (const layer of exported.layers) {
+    const weight = decodeNumbers(layer.weights, layer.encoding);
     if (layer.encoding === "int8") {
       const scales = decodeNumbers(layer.scales, "float32");
-      for (let index = 0; index < weights.length; index++) {
-        weights[index] *= scales[Math.floor(index / layer.inputs)];
+      for (let index = 0; index < weight.length; index++) {
+        weight[index] *= scales[Math.floor(index / layer.inputs)];
       }
     }
-    return { inputs: layer.inputs, outputs: layer.outputs, weights, bias: decodeNumbers(layer.bias, "float32") };
-  });
-  return { name: exported.name, activation: exported.activation, layers };
+    weights.push(weight);
+    biases.push(decodeNumbers(layer.bias, "float32"));
+  }
+  const layerSizes = [exported.layers[0].inputs, ...exported.layers.map((layer) => layer.outputs)];
+  return { name: exported.name, activation: exported.activation, layerSizes, weights, biases };
 }
 
-// The forward pass: z = W h + b per layer, ReLU between layers, softmax at the end. Returns
-// every hidden layer's activations and the ten probabilities.
-export function predict(model, image) {
-  let values = image;
-  const hidden = [];
-  model.layers.forEach((layer, index) => {
-    const output = new Float64Array(layer.outputs);
-    for (let unit = 0; unit < layer.outputs; unit++) {
-      let sum = layer.bias[unit];
-      const offset = unit * layer.inputs;
-      for (let input = 0; input < layer.inputs; input++) sum += layer.weights[offset + input] * values[input];
-      output[unit] = sum;
-    }
-    if (index < model.layers.length - 1) {
-      for (let unit = 0; unit < output.length; unit++) output[unit] = Math.max(0, output[unit]);
-      hidden.push(output);
-    }
-    values = output;
-  });
-  const largest = Math.max(...values);
-  const exponentials = values.map((value) => Math.exp(value - largest));
-  const total = exponentials.reduce((sum, value) => sum + value, 0);
-  return { hidden, probabilities: exponentials.map((value) => value / total) };
+// One image through mlp.js's forward pass (the lessons' MLP, whatever its activation): every
+// hidden layer's activations and the probability of each class.
+export function predict(network, image) {
+  const passed = forward(network, image, 1);
+  return { hidden: passed.layerInputs.slice(1),
+           probabilities: Array.from(passed.logProbabilities, Math.exp) };
+}
+
+// A test digit as forcemlp.widgets.draw.example_digits sends it (784 uint8, base64) in [0, 1].
+export function decodeDigit(base64) {
+  return Float64Array.from(bytesOf(base64), (value) => value / 255);
 }

@@ -50,12 +50,13 @@ function affine(inputs, rows, weight, bias, fanIn, fanOut) {
 function logSoftmax(logits, rows, classes) {
   const result = new Float64Array(rows * classes);
   for (let n = 0; n < rows; n += 1) {
-    const row = logits.subarray(n * classes, (n + 1) * classes);
-    const largest = Math.max(...row);
+    const start = n * classes;
+    let largest = -Infinity;
+    for (let k = 0; k < classes; k += 1) largest = Math.max(largest, logits[start + k]);
     let total = 0;
-    for (const value of row) total += Math.exp(value - largest);
+    for (let k = 0; k < classes; k += 1) total += Math.exp(logits[start + k] - largest);
     const logTotal = Math.log(total);
-    row.forEach((value, k) => { result[n * classes + k] = value - largest - logTotal; });
+    for (let k = 0; k < classes; k += 1) result[start + k] = logits[start + k] - largest - logTotal;
   }
   return result;
 }
@@ -72,7 +73,8 @@ export function forward(network, inputs, rows) {
     const z = affine(hidden, rows, weights[layer], biases[layer], fanIn, fanOut);
     preActivations.push(z);
     if (layer + 1 < weights.length) {
-      hidden = z.map((value) => g(value, parameter));
+      hidden = new Float64Array(z.length);
+      for (let index = 0; index < z.length; index += 1) hidden[index] = g(z[index], parameter);
       layerInputs.push(hidden);
     }
   }
