@@ -89,9 +89,6 @@ if not (MATHJAX_FOLDER / "tex-chtml.js").is_file():
 mathjax_path = "mathjax/tex-chtml.js"
 
 html_theme = "sphinx_book_theme"
-# One search button, in the header of every page: the theme's sidebar search field (a second
-# way to the same dialog) is left out.
-html_sidebars = {"**": ["navbar-logo.html", "icon-links.html", "sbt-sidebar-nav.html"]}
 html_title = "Force of MLP"
 html_static_path = ["_static"]
 html_last_updated_fmt = ""
@@ -107,7 +104,10 @@ html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
     "home_page_in_toc": True,
-    "navbar_persistent": [],  # the one search button is the article header's
+    # One search box: the sidebar's field on a wide screen, the article header's magnifier on a
+    # narrow one (the theme shows one or the other); not a second field in a header bar.
+    # _templates/search-button-field.html names the field by its visible text.
+    "navbar_persistent": [],
     "show_toc_level": 2,
     "launch_buttons": {
         "colab_url": "https://colab.research.google.com",

@@ -60,7 +60,7 @@ def gzip_serve(folder: Path, prefix: str = "/forcemlp/") -> Iterator[tuple[str, 
     """Serve ``folder`` under ``prefix`` on 127.0.0.1 over keep-alive HTTP/1.1, gzipping text
     when the browser accepts it; yields (the site's URL, the record of what was sent)."""
     transfer = Transfer()
-    compressed: dict[Path, bytes] = {}
+    compressed: dict[tuple[Path, float], bytes] = {}  # by file and modification time
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -86,9 +86,10 @@ def gzip_serve(folder: Path, prefix: str = "/forcemlp/") -> Iterator[tuple[str, 
                     size = file.stat().st_size
                     transfer.add(urlparse(self.path).path, size, size)
                 return
-            if file not in compressed:
-                compressed[file] = gzip.compress(file.read_bytes(), compresslevel=6)
-            body = compressed[file]
+            key = (file, file.stat().st_mtime)
+            if key not in compressed:
+                compressed[key] = gzip.compress(file.read_bytes(), compresslevel=6)
+            body = compressed[key]
             self.send_response(200)
             self.send_header("Content-Type", self.guess_type(str(file)))
             self.send_header("Content-Encoding", "gzip")

@@ -124,6 +124,19 @@ def test_no_page_scrolls_sideways_on_a_phone(browser, served, page_name):
     assert result["scrolled"] == 0 and result["scrollWidth"] <= result["width"], result
 
 
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_one_search_box_and_the_landing_page_leads_to_lesson_1(browser, served, phone):
+    url, _ = served
+    page, _ = open_reader_page(browser, url + "index.html", phone=phone)
+    searches = page.locator(".search-button__button").evaluate_all(
+        "buttons => buttons.filter((b) => b.getClientRects().length > 0).length")
+    start = page.locator("a.start-reading").get_attribute("href")
+    next_page = page.locator("a.right-next").get_attribute("href")
+    page.context.close()
+    assert searches == 1
+    assert start == next_page == "lessons/01_data.html"
+
+
 @pytest.mark.parametrize("page_name", WIDGET_PAGES)
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
 def test_back_to_top_never_covers_a_widget(browser, served, page_name, phone):
