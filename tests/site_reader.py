@@ -1,5 +1,6 @@
-"""What the book's readers get, measured in headless Chromium: a gzip server like GitHub Pages,
-a slow line, axe-core, a phone. Shared by tests/test_every_reader.py and tools/bench_first_widget.py.
+"""What the book's readers get, measured in headless Chromium: a gzip server like GitHub
+Pages, a slow line, axe-core, a phone. Shared by tests/test_every_reader.py and
+tools/bench_first_widget.py.
 
 ``gzip_serve`` serves a built site under a sub-path with text compressed as GitHub Pages does
 and counts the bytes it sent; ``first_widget_ms`` opens a page on a cold cache over an emulated
@@ -99,7 +100,12 @@ def gzip_serve(folder: Path, prefix: str = "/forcemlp/") -> Iterator[tuple[str, 
             self.wfile.write(body)
             transfer.add(urlparse(self.path).path, file.stat().st_size, len(body))
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(http.server.ThreadingHTTPServer):
+        def handle_error(self, request, client_address) -> None:
+            if not isinstance(sys.exc_info()[1], ConnectionError):  # a closed tab: expected
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

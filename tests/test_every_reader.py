@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 import pytest
-import traitlets
 
 from .book import BOOK_ROOT
 from .site_reader import (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
-from tests.site_reader import (  # noqa: E402  the harness, shared with the tests
+from tests.site_reader import (
     WIDGET_DRAWN,
     WIDGET_MANAGER,
     WIDGET_PAGES,
@@ -26,7 +26,7 @@ from tests.site_reader import (  # noqa: E402  the harness, shared with the test
     gzip_serve,
     page_weight,
 )
-from tests.test_browser import CHROMIUM_FLAGS, ensure_chromium  # noqa: E402
+from tests.test_browser import CHROMIUM_FLAGS, ensure_chromium
 
 TARGET_MS = 2500.0
 

@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--test", action="store_true",
-        help=f"fetch the browser tests' tools instead (into {TEST_DESTINATION.relative_to(REPOSITORY)})",
+        help="fetch the browser tests' tools instead "
+             f"(into {TEST_DESTINATION.relative_to(REPOSITORY)})",
     )
     parser.add_argument(
         "--destination", type=Path, default=None,
