@@ -59,20 +59,19 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_merge_streams = True
 nb_render_markdown_format = "myst"  # Markdown outputs may hold tables, which CommonMark lacks
-# Widgets render with no kernel and no CDN: RequireJS, the ipywidgets HTML manager's AMD build
-# and anywidget's front-end are fetched from npm, pinned and integrity-checked (a no-op when
-# _static/widgets/ is there and unchanged); widget-loader.js finds them relative to its own URL
-# (so any sub-path works) and never falls back to a CDN. Deferred, after MathJax and its shim:
-# scripts that run before RequireJS cannot mistake its `define` for theirs.
+# Widgets render with no kernel and no CDN. widget-loader.js (loaded async: it starts once the
+# page is parsed, without waiting for MathJax or the theme's icons) draws anywidget-only pages
+# by itself, from the embedded state, and loads RequireJS and the ipywidgets HTML manager only
+# for a page that holds a core ipywidget. Those, and anywidget's front-end for that case, are
+# fetched from npm, pinned and integrity-checked (a no-op when _static/widgets/ is there and
+# unchanged); the loader finds them relative to its own URL (so any sub-path works) and never
+# falls back to a CDN.
 subprocess.run([sys.executable, str(ROOT / "tools" / "fetch_widget_js.py")], check=True)
-WIDGET_SCRIPT = {"defer": "defer"}  # myst-nb passes only strings: no priority
-nb_ipywidgets_js: dict[str, dict[str, str]] = {
-    "widgets/requirejs/require.js": WIDGET_SCRIPT,
-    "widget-loader.js": WIDGET_SCRIPT,
-}
+nb_ipywidgets_js: dict[str, dict[str, str]] = {"widget-loader.js": {"async": "async"}}
 # After MathJax (priority 500) and before any widget renders: see the file for why.
 html_js_files = [("mathjax-hub-shim.js", {"defer": "defer", "priority": 800})]
-html_css_files = ["widget-loader.css", "code-column.css"]
+html_css_files = ["widget-loader.css", "code-column.css", "site.css"]
+templates_path = ["_templates"]
 
 # --- API reference ---------------------------------------------------------------------------
 autodoc_default_options = {"members": True, "member-order": "bysource"}
@@ -105,6 +104,10 @@ html_theme_options = {
     "use_download_button": True,
     "use_fullscreen_button": False,
     "home_page_in_toc": True,
+    # One search box: the sidebar's field on a wide screen, the article header's magnifier on a
+    # narrow one (the theme shows one or the other); not a second field in a header bar.
+    # _templates/search-button-field.html names the field by its visible text.
+    "navbar_persistent": [],
     "show_toc_level": 2,
     "launch_buttons": {
         "colab_url": "https://colab.research.google.com",

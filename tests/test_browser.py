@@ -293,8 +293,11 @@ def test_anywidget_renders_in_a_static_page_under_a_sub_path(browser, widget_pag
 
 @pytest.mark.parametrize("missing", ["anywidget/index.js", "html-manager/libembed-amd.js"])
 def test_a_widget_whose_javascript_cannot_load_leaves_a_notice(browser, widget_pages, missing):
-    page, log = open_page(browser, widget_pages("probe-missing", [Probe()]), block=[missing])
-    notice = page.locator(".widget-load-notice.failed")
+    import ipywidgets  # a core widget: the page needs the manager, not the light path
+
+    widgets = [Probe(), ipywidgets.IntSlider()]
+    page, log = open_page(browser, widget_pages("probe-missing", widgets), block=[missing])
+    notice = page.locator(".widget-load-notice.failed").first
     notice.wait_for(timeout=RENDER_TIMEOUT_MS)
     assert "could not load" in notice.text_content()
     assert log.outside_requests == []

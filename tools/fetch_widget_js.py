@@ -1,6 +1,7 @@
 """Serve the widget JavaScript from the site itself, so widget pages need no CDN.
 
     .venv/bin/python tools/fetch_widget_js.py          # run by conf.py before every build
+    .venv/bin/python tools/fetch_widget_js.py --test   # axe-core, for the browser tests
 
 Three npm packages, each pinned to a version and to npm's sha512 `dist.integrity` of its
 tarball, fetched with `npm pack` and unpacked into `_static/widgets/<folder>/`:
@@ -11,6 +12,9 @@ tarball, fetched with `npm pack` and unpacked into `_static/widgets/<folder>/`:
 - `requirejs`: the AMD loader that build needs.
 - `anywidget`: the front-end of every forcemlp widget; the version is the one the PyPI
   `anywidget` names in its `_model_module_version`.
+
+With `--test`, the same is done for what only the browser tests inject into pages (never
+served by the site): `axe-core`'s `axe.min.js`, unpacked into `_build/test-js/axe-core/`.
 
 `_static/widget-loader.js` (committed, not fetched) points RequireJS at these folders and
 renders the widgets with a loader that never falls back to a CDN. A second run checks the
@@ -35,6 +39,7 @@ from pathlib import Path
 FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".eot", ".svg")
 REPOSITORY = Path(__file__).resolve().parents[1]
 DEFAULT_DESTINATION = REPOSITORY / "_static" / "widgets"
+TEST_DESTINATION = REPOSITORY / "_build" / "test-js"
 MANIFEST_NAME = "manifest.json"
 
 
@@ -79,6 +84,16 @@ PINS = (
         "anywidget", "0.11.0",
         "sha512-LHZgW2j5UjyerZSZcO+BtZPXGMSORQV2bUT480hOR5x/BXS8sOradi/71amJfMueSEnKX0dqPwTfsOGHTsyZpQ==",
         "anywidget", lambda path: path in ("dist/index.js", "LICENSE"),
+    ),
+)
+
+
+# Injected by the browser tests only (tests/test_every_reader.py), never served by the site.
+TEST_PINS = (
+    Pin(
+        "axe-core", "4.14.1",
+        "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+        "axe-core", lambda path: path in ("axe.min.js", "LICENSE"),
     ),
 )
 
@@ -179,18 +194,26 @@ def fetch(destination: Path = DEFAULT_DESTINATION, pins: tuple[Pin, ...] = PINS)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--destination", type=Path, default=DEFAULT_DESTINATION,
+        "--test", action="store_true",
+        help="fetch the browser tests' tools instead "
+             f"(into {TEST_DESTINATION.relative_to(REPOSITORY)})",
+    )
+    parser.add_argument(
+        "--destination", type=Path, default=None,
         help=f"folder to fill (default: {DEFAULT_DESTINATION.relative_to(REPOSITORY)})",
     )
     arguments = parser.parse_args(argv)
+    pins = TEST_PINS if arguments.test else PINS
+    destination = arguments.destination or (TEST_DESTINATION if arguments.test
+                                            else DEFAULT_DESTINATION)
     try:
-        installed = fetch(arguments.destination)
+        installed = fetch(destination, pins)
     except FetchError as error:
         print(f"fetch_widget_js: {error}", file=sys.stderr)
         return 2
-    for pin in PINS:
+    for pin in pins:
         state = "installed" if pin.spec in installed else "already present and verified"
-        print(f"{pin.spec}: {state} in {arguments.destination / pin.folder}")
+        print(f"{pin.spec}: {state} in {destination / pin.folder}")
     return 0
 
 
