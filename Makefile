@@ -11,7 +11,7 @@ export FORCEMLP_DATA ?= $(SHARED_DATA)
 endif
 SPHINXOPTS ?= -W --keep-going
 
-.PHONY: html test check notebooks bench clean venv
+.PHONY: html test check browser notebooks bench clean venv
 
 venv: $(STAMP)
 
@@ -28,7 +28,15 @@ notebooks: $(STAMP)
 html: $(STAMP)
 	$(BIN)/sphinx-build $(SPHINXOPTS) -b html . _build/html
 
-test: $(STAMP)
+# What the browser tests need and never install themselves: Debian's chromium (never a
+# downloaded browser build) and the pinned npm assets (the widgets' front-end, axe-core).
+browser: $(STAMP)
+	command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	$(BIN)/python tools/fetch_widget_js.py
+	$(BIN)/python tools/fetch_widget_js.py --test
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 # The edit-test loop (target <= 2 min on 2 cores): the unit tests, without the book build, the

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import gzip
 import http.server
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -20,11 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .book import BOOK_ROOT
-
 # GitHub Pages compresses these (and not images or fonts, which are compressed already).
 COMPRESSED_SUFFIXES = (".html", ".js", ".mjs", ".css", ".json", ".svg", ".txt", ".map", ".xml")
-AXE_SCRIPT = BOOK_ROOT / "_build" / "test-js" / "axe-core" / "axe.min.js"
 SLOW_LINE = {"latency_ms": 60, "megabits_per_second": 10}
 WIDGET_PAGES = ("lessons/03_activations.html", "lessons/04_gradient_descent.html",
                 "lessons/06_pytorch.html", "lessons/09_your_turn.html")
@@ -183,13 +179,6 @@ def page_weight(browser, url: str, transfer: Transfer) -> tuple[int, int, list[s
         return (*transfer.totals(), requests)
     finally:
         context.close()
-
-
-def fetch_axe() -> Path:
-    """axe-core as pinned in tools/fetch_widget_js.py (a quick check when it is there)."""
-    subprocess.run([sys.executable, str(BOOK_ROOT / "tools" / "fetch_widget_js.py"), "--test"],
-                   check=True, capture_output=True)
-    return AXE_SCRIPT
 
 
 AXE_RUN = """async () => {

@@ -21,12 +21,10 @@ from forcemlp import widgets
 from forcemlp.optimizers import SURFACES
 from forcemlp.widgets.bundle import JS_FOLDER
 
-from .test_browser import (
+from .browser_harness import (
     BOOK_ROOT,
     RENDER_TIMEOUT_MS,
     SCREENSHOTS,
-    js,  # noqa: F401  (the harness's fixtures, used below)
-    widget_pages,  # noqa: F401
 )
 
 pytestmark = pytest.mark.browser
@@ -66,7 +64,7 @@ def bench_module():
 
 
 @pytest.fixture(scope="module")
-def pages(widget_pages) -> dict[str, str]:  # noqa: F811  (the imported fixture)
+def pages(widget_pages) -> dict[str, str]:
     return {
         OPTIMIZER: widget_pages("optimizer-explorer", [widgets.optimizer_explorer("ravine")]),
         ACTIVATION: widget_pages("activation-explorer",
@@ -315,7 +313,7 @@ IMPORT_IN_A_WORKER = """async ([base, names]) => {
 }"""
 
 
-def test_every_widget_module_imports_where_there_is_no_dom(js):  # noqa: F811
+def test_every_widget_module_imports_where_there_is_no_dom(js):
     """A module worker has no document: each module must wait for render() to touch one."""
     names = sorted(path.name for path in JS_FOLDER.glob("*.js"))
     results = js.page.evaluate(IMPORT_IN_A_WORKER, [js.modules_url, names])
@@ -352,7 +350,7 @@ AXIS_TEXT_BOXES = """(plot, cases) => cases.map(([width, height, xRange, yRange,
 })"""
 
 
-def test_axis_text_never_collides(js):  # noqa: F811
+def test_axis_text_never_collides(js):
     """Tick labels, axis titles and the title of a panel never overlap each other, the plot or
     the canvas edge; the y title sits clear of the widest tick label (the depth panel's 1e-15)."""
     deep = [10.0 ** power for power in range(-15, 1, 3)]

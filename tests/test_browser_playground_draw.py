@@ -18,12 +18,13 @@ import pytest
 
 from forcemlp.widgets.playground import Playground, playground_limits
 
-from .test_browser import (
+from .browser_harness import (
     BOOK_ROOT,
     RENDER_TIMEOUT_MS,
     SCREENSHOTS,
     SITE_PREFIX,
-    fetch_widget_javascript,
+    require_axe,
+    require_widget_javascript,
     serve,
     static_widget_page,
 )
@@ -33,7 +34,6 @@ pytestmark = pytest.mark.browser
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 1000}}
 TOUCH_TARGET = 44  # CSS px, the brief's smallest button or menu on a touch screen
-AXE_SCRIPT = BOOK_ROOT / "_build" / "test-js" / "axe-core" / "axe.min.js"
 # The book theme's (pydata-sphinx-theme 0.16) dark colours, which the widget kit follows.
 THEME = """<style>
 html[data-theme="dark"] { --pst-color-background: #14181e; --pst-color-surface: #29313d;
@@ -48,7 +48,7 @@ VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">
 def board_pages(tmp_path_factory) -> Iterator:
     """``show(name, widgets)`` -> URL of a static page of the widgets (as the harness's
     widget_pages), with a phone's viewport tag and the theme's dark colours."""
-    fetch_widget_javascript()
+    require_widget_javascript()
     folder = tmp_path_factory.mktemp("board-pages")
     (folder / "_static").symlink_to(BOOK_ROOT / "_static", target_is_directory=True)
     with serve({SITE_PREFIX: folder}) as root:
@@ -374,10 +374,7 @@ def test_the_drawing_board_on_a_phone(browser, drawing_url, mnist_splits, dark):
 
 
 def axe_violations(page, selector: str) -> list[dict]:
-    if not AXE_SCRIPT.is_file():
-        pytest.fail(f"axe-core is missing ({AXE_SCRIPT}): run"
-                    " .venv/bin/python tools/fetch_widget_js.py --test")
-    page.add_script_tag(content=AXE_SCRIPT.read_text())
+    page.add_script_tag(content=require_axe().read_text())
     return page.evaluate("""async (selector) => (await axe.run(selector,
         { resultTypes: ["violations"] })).violations.map((v) => ({ id: v.id, impact: v.impact,
         nodes: v.nodes.map((node) => node.target.join(" ")) }))""", selector)

@@ -19,26 +19,23 @@ from pathlib import Path
 import pytest
 
 from .book import BOOK_ROOT
+from .browser_harness import (
+    RENDER_TIMEOUT_MS,
+    Probe,
+    is_local,
+    open_page,
+    require_axe,
+)
 from .site_reader import (
     PHONE,
     WIDGET_DRAWN,
     WIDGET_MANAGER,
     WIDGET_PAGES,
     axe_violations,
-    fetch_axe,
     first_widget_ms,
     gzip_serve,
     sideways_scroll,
     wait_until_settled,
-)
-from .test_browser import (  # noqa: F401  the harness and its fixtures
-    RENDER_TIMEOUT_MS,
-    SCREENSHOTS,
-    Probe,
-    is_local,
-    open_page,
-    site,
-    widget_pages,
 )
 
 pytestmark = pytest.mark.browser
@@ -60,14 +57,14 @@ def book_pages() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def served(site: Path):  # noqa: F811  (the fixture imported above)
+def served(site: Path):
     with gzip_serve(site) as (url, transfer):
         yield url, transfer
 
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    return fetch_axe().read_text()
+    return require_axe().read_text()
 
 
 def open_reader_page(browser, url: str, dark: bool = False, phone: bool = False):
@@ -224,7 +221,7 @@ class EventLog(Probe):
     } };"""
 
 
-def test_light_path_leaves_a_notice_when_a_widget_cannot_load(browser, widget_pages):  # noqa: F811
+def test_light_path_leaves_a_notice_when_a_widget_cannot_load(browser, widget_pages):
     page, log = open_page(browser, widget_pages("broken", [Probe(), Broken()]))
     page.locator("button.probe").wait_for(timeout=RENDER_TIMEOUT_MS)
     notice = page.locator(".widget-load-notice.failed")
@@ -233,7 +230,7 @@ def test_light_path_leaves_a_notice_when_a_widget_cannot_load(browser, widget_pa
     assert log.outside_requests == []
 
 
-def test_light_path_model_fires_change_events_like_backbone(browser, widget_pages):  # noqa: F811
+def test_light_path_model_fires_change_events_like_backbone(browser, widget_pages):
     """set fires change:<name> then change, nothing for an equal value; off removes a
     listener; save_changes and send go nowhere without a kernel; a click still syncs."""
     page, log = open_page(browser, widget_pages("events", [Probe(), EventLog()]))

@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .test_browser import OPTIMIZER_ROOT, RENDER_TIMEOUT_MS, Explorer, draw_strokes, open_page
+from .browser_harness import OPTIMIZER_ROOT, RENDER_TIMEOUT_MS, Explorer, draw_strokes, open_page
 
 pytestmark = pytest.mark.browser
 

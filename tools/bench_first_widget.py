@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
+from tests.browser_harness import CHROMIUM_FLAGS, ensure_chromium
 from tests.site_reader import (
     WIDGET_DRAWN,
     WIDGET_MANAGER,
@@ -26,7 +27,6 @@ from tests.site_reader import (
     gzip_serve,
     page_weight,
 )
-from tests.test_browser import CHROMIUM_FLAGS, ensure_chromium
 
 TARGET_MS = 2500.0
 

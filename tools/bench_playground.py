@@ -67,14 +67,14 @@ def measure(rates: list[float], seconds: float) -> list[dict]:
     sys.path.insert(0, str(REPOSITORY))
     from forcemlp.widgets.bundle import JS_FOLDER
     from forcemlp.widgets.playground import Playground
-    from tests.test_browser import (
+    from tests.browser_harness import (
         CHROMIUM_FLAGS,
-        fetch_widget_javascript,
+        require_widget_javascript,
         serve,
         static_widget_page,
     )
 
-    fetch_widget_javascript()
+    require_widget_javascript()
     folder = REPOSITORY / "_build" / "bench-playground"
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / "_static").exists():

@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
-from tests.test_browser import (  # the browser harness, shared with the tests
+from tests.browser_harness import (  # the browser harness, shared with the tests
     CHROMIUM_FLAGS,
     SITE_PREFIX,
     ensure_chromium,
