@@ -26,8 +26,8 @@ from tests.browser_harness import (  # the browser harness, shared with the test
     CHROMIUM_FLAGS,
     SITE_PREFIX,
     ensure_chromium,
-    fetch_widget_javascript,
     open_page,
+    require_widget_javascript,
     serve,
     static_widget_page,
 )
@@ -69,7 +69,7 @@ def static_pages(folder: Path) -> None:
     """The two explorers on pages of their own, named like the lessons, beside _static/."""
     from forcemlp import widgets
 
-    fetch_widget_javascript()
+    require_widget_javascript()
     (folder / "_static").symlink_to(REPOSITORY / "_static", target_is_directory=True)
     (folder / "lessons").mkdir()
     pages = {"lessons/04_gradient_descent.html": widgets.optimizer_explorer("ravine"),

@@ -17,6 +17,7 @@ import traitlets
 from ..activations import ACTIVATIONS
 from ..errors import ForceMLPError
 from .base import (
+    IN_ORDER,
     BrowserWidget,
     InvalidValue,
     Number,
@@ -59,7 +60,7 @@ class ActivationExplorer(BrowserWidget):
     seed = traitlets.Int(0).tag(sync=True)
     images = traitlets.Bytes().tag(sync=True)  # uint8 pixels, DIGITS x 784
     labels = traitlets.List(traitlets.Int()).tag(sync=True)
-    activations = traitlets.Dict(read_only=True).tag(sync=True)
+    activations = traitlets.Dict(read_only=True).tag(**IN_ORDER)
     vanishing_gradient = traitlets.Float(VANISHING_GRADIENT, read_only=True).tag(sync=True)
     max_depth = traitlets.Int(MAX_DEPTH, read_only=True).tag(sync=True)
 

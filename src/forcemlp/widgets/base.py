@@ -35,6 +35,16 @@ except ImportError as error:  # the widgets extra is optional for the rest of fo
         "forcemlp.widgets needs anywidget: pip install 'forcemlp[widgets]'."
     ) from error
 
+def as_pairs(table: dict, widget: object = None) -> list[list]:
+    """A menu's table as ``[name, entry]`` pairs, in the order Python wrote it: notebook files
+    store JSON objects with sorted keys, so a cached build would reorder a dict's menu. The
+    page reads the pairs back with widget.js's ``table``."""
+    return [[name, entry] for name, entry in table.items()]
+
+
+# A read-only table whose order is a menu's: ``traitlets.Dict(read_only=True).tag(**IN_ORDER)``.
+IN_ORDER = {"sync": True, "to_json": as_pairs}
+
 # The widget kit's look (js/ui.js builds what it styles), shared by every widget on a page.
 STYLESHEET = JS_FOLDER / "widget.css"
 

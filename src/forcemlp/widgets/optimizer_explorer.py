@@ -28,6 +28,7 @@ from ..optimizers import (
     descend,
 )
 from .base import (
+    IN_ORDER,
     BrowserWidget,
     InvalidValue,
     Number,
@@ -89,8 +90,8 @@ class OptimizerExplorer(BrowserWidget):
     optimizers = traitlets.List(traitlets.Unicode(), default_value=list(OPTIMIZER_NAMES)).tag(
         sync=True)
     seed = traitlets.Int(0).tag(sync=True)
-    surfaces = traitlets.Dict(read_only=True).tag(sync=True)
-    optimizer_titles = traitlets.Dict(read_only=True).tag(sync=True)
+    surfaces = traitlets.Dict(read_only=True).tag(**IN_ORDER)
+    optimizer_titles = traitlets.Dict(read_only=True).tag(**IN_ORDER)
     optimizer_colors = traitlets.Dict(read_only=True).tag(sync=True)
     optimizer_markers = traitlets.Dict(read_only=True).tag(sync=True)
     limits = traitlets.Dict(read_only=True).tag(sync=True)

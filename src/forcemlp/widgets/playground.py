@@ -56,6 +56,7 @@ def playground_limits() -> dict:
         "datasets": list(DATASET_NAMES),
         "activations": list(PLAYGROUND_ACTIVATIONS),
         "optimizers": dict(PLAYGROUND_OPTIMIZERS),  # menu entry -> optimizers.js rule
+        "optimizer_names": list(PLAYGROUND_OPTIMIZERS),  # the menu's order (JSON sorts keys)
         "l2": list(L2_CHOICES),
         "sliders": {name: dict(spec) for name, spec in SLIDERS.items()},
         "max_layers": MAX_HIDDEN_LAYERS,

@@ -6,7 +6,7 @@
 
 import { activation as activationFunctions } from "./activations.js";
 import { XAVIER_ACTIVATIONS, initialNetwork, weightGradientSizes } from "./mlp.js";
-import { element, followWidth, frameScheduler, guarded, sync } from "./widget.js";
+import { element, followWidth, frameScheduler, guarded, sync, table } from "./widget.js";
 import { Axes, followTheme, marker, plot, themeColors } from "./plot.js";
 import {
   column, columns, installStyles, legend, menu, note, slider, statusLine, widgetRoot,
@@ -144,7 +144,7 @@ function depthWarmer(model, view) {
   function restart() {
     stop();
     const name = model.get("activation");
-    const entry = model.get("activations")[name];
+    const entry = table(model, "activations")[name];
     const parameter = entry.parameter_name === null ? undefined : model.get("parameter");
     let layers = 0;
     const next = () => {
@@ -198,12 +198,12 @@ export function spreadMessage({ layers, width, title, digits, spread }) {
 }
 
 function buildControls(model, parameterSlot) {
-  const table = model.get("activations");
-  const choices = Object.entries(table).map(([name, entry]) => [name, entry.title]);
+  const activations = table(model, "activations");
+  const choices = Object.entries(activations).map(([name, entry]) => [name, entry.title]);
   const choice = menu("activation", choices, {
     value: model.get("activation"),
     onChange: (name) => {
-      model.set("parameter", table[name].default_parameter ?? 0);
+      model.set("parameter", activations[name].default_parameter ?? 0);
       sync(model, "activation", name);
     },
   });
@@ -214,7 +214,7 @@ function buildControls(model, parameterSlot) {
   });
   const parts = { choice, depth, parameter: null };
   parts.buildParameter = () => {
-    const entry = table[model.get("activation")];
+    const entry = activations[model.get("activation")];
     parts.parameter = entry.parameter_name === null ? null : slider(entry.parameter_name, {
       min: entry.parameter_range[0], max: entry.parameter_range[1], step: 0.001,
       value: model.get("parameter"), format: (value) => value.toFixed(3),
@@ -257,7 +257,7 @@ function render({ model, el }) {
     const began = performance.now();
     if (!view.colors.resolved) view.colors = themeColors(root);
     const name = model.get("activation");
-    const entry = model.get("activations")[name];
+    const entry = table(model, "activations")[name];
     const parameter = entry.parameter_name === null ? undefined : model.get("parameter");
     const vanishing = model.get("vanishing_gradient");
     const peak = drawFunctions(view, entry, parameter, curves(name, parameter), vanishing);

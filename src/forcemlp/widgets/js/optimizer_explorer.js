@@ -7,7 +7,7 @@
 
 import { baseLearningRate, descend } from "./descent.js";
 import { surface as surfaceFunctions } from "./surfaces.js";
-import { canvasPoint, followWidth, frameScheduler, guarded, sync } from "./widget.js";
+import { canvasPoint, followWidth, frameScheduler, guarded, sync, table } from "./widget.js";
 import { Axes, followTheme, marker, plot, themeColors } from "./plot.js";
 import {
   button, buttonRow, columns, controls, group, installStyles, legend, menu, note, slider,
@@ -160,8 +160,8 @@ export function runStatus({ results, titles, position, total, playing }) {
 
 /** The controls, each trait's control written from Python's menus and limits. */
 function buildControls(model, actions) {
-  const surfaces = model.get("surfaces");
-  const titles = model.get("optimizer_titles");
+  const surfaces = table(model, "surfaces");
+  const titles = table(model, "optimizer_titles");
   const limits = model.get("limits");
   const choices = Object.entries(surfaces).map(([name, entry]) => [name, entry.title]);
   const surface = menu("surface", choices, {
@@ -203,12 +203,12 @@ function showState(model, parts) {
   parts.momentum.setValue(model.get("momentum"));
   parts.steps.setValue(model.get("steps"));
   const chosen = model.get("optimizers");
-  const names = Object.keys(model.get("optimizer_titles"));
+  const names = Object.keys(table(model, "optimizer_titles"));
   parts.toggles.forEach((control, index) => control.setChecked(chosen.includes(names[index])));
 }
 
 function computePaths(model) {
-  const spec = model.get("surfaces")[model.get("surface")];
+  const spec = table(model, "surfaces")[model.get("surface")];
   const start = model.get("start");
   const results = {};
   for (const name of model.get("optimizers")) {
@@ -315,7 +315,7 @@ function drawLoss(view, state, spec, total, position) {
 }
 
 function legendItems(model, state, spec) {
-  const titles = model.get("optimizer_titles");
+  const titles = table(model, "optimizer_titles");
   return Object.entries(state.results).map(([name, result]) => {
     const status = ending(result, spec);
     const rate = `${titles[name]}, lr ${result.learningRate.toPrecision(2)}`;
@@ -329,7 +329,7 @@ function legendItems(model, state, spec) {
  *  it back at the surface's classic start, Enter or Space runs from there. */
 function startKeys(model, actions) {
   return (event) => {
-    const spec = model.get("surfaces")[model.get("surface")];
+    const spec = table(model, "surfaces")[model.get("surface")];
     const [x, y] = model.get("start");
     const share = (event.shiftKey ? 5 : 1) / KEY_STEPS;
     const dx = (spec.x_range[1] - spec.x_range[0]) * share;
@@ -394,7 +394,7 @@ function render({ model, el }) {
   const root = widgetRoot("forcemlp-optimizer-explorer", "Optimizer explorer");
   const view = layoutView(model, root);
   const state = { results: {}, draws: 0 };
-  const spec = () => model.get("surfaces")[model.get("surface")];
+  const spec = () => table(model, "surfaces")[model.get("surface")];
   const status = statusLine("forcemlp-status");
   const legendBox = legend("forcemlp-legend");
   const surfaceNote = note("", "forcemlp-note");
@@ -420,7 +420,7 @@ function render({ model, el }) {
   el.append(root);
 
   function currentStatus() {
-    return runStatus({ results: state.results, titles: model.get("optimizer_titles"),
+    return runStatus({ results: state.results, titles: table(model, "optimizer_titles"),
                        position: Math.min(model.get("position"), model.get("steps")),
                        total: model.get("steps"), playing: run.playing() });
   }
@@ -479,7 +479,7 @@ function connect({
   canvas.addEventListener("keydown", startKeys(model, actions));
   canvas.addEventListener("click", (event) => {
     const [px, py] = canvasPoint(canvas, event);
-    const axes = contourAxes(view, model.get("surfaces")[model.get("surface")]);
+    const axes = contourAxes(view, table(model, "surfaces")[model.get("surface")]);
     if (axes.contains(px, py)) sync(model, "start", axes.invert(px, py));
   });
   const unfollow = followWidth(view.contour.node, (available) => {

@@ -73,7 +73,7 @@ function trainingControls(limits, settings, change) {
   return controls(
     traitSlider("learning_rate", limits, settings, change),
     traitMenu("activation", "activation", limits.activations, settings, change),
-    traitMenu("optimizer", "optimizer", Object.keys(limits.optimizers), settings, change),
+    traitMenu("optimizer", "optimizer", limits.optimizer_names, settings, change),
     traitMenu("L2", "l2", limits.l2, settings, change, Number),
   );
 }

@@ -10,6 +10,12 @@ export function sync(model, name, value) {
 }
 
 /** A DOM element with attributes (`style` may be an object) and children (nodes or text). */
+/** A table Python sent as ordered [name, entry] pairs (base.as_pairs), as an object whose keys
+ * keep that order: notebook files sort JSON objects' keys, which would reorder a menu. */
+export function table(model, name) {
+  return Object.fromEntries(model.get(name));
+}
+
 export function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
