@@ -119,7 +119,10 @@ def as_printed(bundle: dict, spec: str) -> str:
     with ``display=False``, its MIME type carries a prefix)."""
     plain = [value for mime, value in bundle.items() if mime.endswith("text/plain")]
     if plain:
-        return format_plain_text(plain[0], spec)
+        try:
+            return format_plain_text(plain[0], spec)
+        except ValueError:  # myst-nb cannot print it either: the page would show an error
+            return f"unprintable with {spec!r}: {plain[0]}"
     return json.dumps(bundle, sort_keys=True)[:200]  # markdown, images: the bundle itself
 
 
