@@ -98,6 +98,27 @@ def test_lesson4_momentum_down_to_zero_is_gradient_descent(optimizer_page):
     assert legend_line(page, "Momentum").split(":", 1)[1] == gradient_descent
 
 
+def test_lesson4_momentum_leaves_the_saddle_sooner(optimizer_page):
+    """"On the saddle, with a small learning rate, click a start just off the ridge, close to
+    y = 0: gradient descent creeps away from it, while momentum and Nesterov … leave far
+    sooner" (an escape from x² − y², which has no bottom, is reported as diverging)."""
+    page, _ = optimizer_page
+    page.get_by_role("combobox", name="surface").select_option("saddle")
+    press(page.get_by_role("slider", name="learning rate ×"), "ArrowLeft", 100)  # ×0.1
+    contour = page.get_by_role("img", name=re.compile("^contour plot"))
+    box = contour.bounding_box()
+    plot_width, plot_height = box["width"] - 52 - 14, box["height"] - 74  # widget.js plotBox
+    contour.click(position={"x": 52 + plot_width / 8,  # x = -1.5 of the view's -2 .. 2
+                            "y": 26 + plot_height / 2 - 2})  # just above y = 0
+    left_at = {}
+    for title in ("Gradient descent", "Momentum", "Nesterov"):
+        ending = re.search(r"(diverged|left the view) at step (\d+)", legend_line(page, title))
+        assert ending, f"{title} never left the saddle: {legend_line(page, title)}"
+        left_at[title] = int(ending[2])
+    assert left_at["Momentum"] < left_at["Gradient descent"] / 2, left_at
+    assert left_at["Nesterov"] < left_at["Gradient descent"] / 2, left_at
+
+
 # --------------------------------------------------------------------- lesson 3: the activations
 @pytest.fixture(scope="module")
 def splits():
