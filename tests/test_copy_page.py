@@ -174,13 +174,15 @@ def run_copy(document: str, run_cache, monkeypatch) -> tuple[nbformat.NotebookNo
     try:
         client.execute()
     except CellExecutionError as error:
-        failed = next(number for number, cell in enumerate(notebook.cells)
-                      if any(output.get("output_type") == "error"
-                             for output in cell.get("outputs", [])))
-        kind = "visible" if failed < visible_count else "hidden"
-        pytest.fail(f"{document}: {kind} cell {failed} fails in a fresh kernel:\n"
-                    f"{notebook.cells[failed].source}\n{str(error)[-1500:]}")
-    return notebook, time.perf_counter() - started
+        failure = str(error)[-1500:]
+    else:
+        return notebook, time.perf_counter() - started
+    failed = next(number for number, cell in enumerate(notebook.cells)
+                  if any(output.get("output_type") == "error"
+                         for output in cell.get("outputs", [])))
+    kind = "visible" if failed < visible_count else "hidden"
+    pytest.fail(f"{document}: {kind} cell {failed} fails in a fresh kernel:\n"
+                f"{notebook.cells[failed].source}\n{failure}")
 
 
 @pytest.fixture(scope="module")
