@@ -3,10 +3,13 @@ Colab and Binder open.
 
     make notebooks      # or: python tools/make_notebooks.py
 
-Each notebook holds its lesson's cells, after one first cell that installs forcemlp where it
-is missing (Colab, a bare Jupyter); where forcemlp is installed, that cell does nothing. The
-cell installs the release the notebook was made with, the tag ``v<forcemlp.__version__>``,
-so a notebook never meets a later, different forcemlp (see the README on cutting a release).
+Each notebook holds the cells its page shows, the ones a reader copies (the book's hidden
+``remove-cell`` cells glue numbers into the prose and need myst-nb, which a reader's Jupyter
+lacks), after one first cell that installs what the notebook imports where any of it is
+missing (Colab, a bare Jupyter, a Binder image without an extra); where everything is there,
+that cell does nothing. It installs the release the notebook was made with, the tag
+``v<forcemlp.__version__>``, so a notebook never meets a later, different forcemlp (see the
+README on cutting a release).
 """
 from __future__ import annotations
 
@@ -28,13 +31,19 @@ FRAMEWORK_EXTRAS = {
     "keras": r"keras|tensorflow|tf_lowlevel|rosetta",
     "fastai": r"fastai|rosetta",
 }
+HIDDEN_TAGS = {"remove-cell"}
+# What each extra puts on the path: the modules the install cell looks for.
+EXTRA_MODULES = {"torch": ("torch", "torchvision"), "keras": ("keras", "tensorflow"),
+                 "fastai": ("fastai",), "widgets": ("ipywidgets", "anywidget")}
 INSTALL_TEMPLATE = """\
 # On Colab or a fresh Jupyter, install forcemlp {version}, the release this notebook
-# was made with; where forcemlp is installed, this does nothing.
+# was made with, and what it needs; where all of it is installed, this does nothing.
 import importlib.util
 import sys
 
-if importlib.util.find_spec("forcemlp") is None:
+needed = {modules}
+if importlib.util.find_spec("forcemlp") is None or not all(
+        importlib.util.find_spec(name) for name in needed):
     extras = "{extras}"
     if "google.colab" in sys.modules:
         extras = "widgets"  # Colab already has PyTorch, TensorFlow and fastai
@@ -42,20 +51,34 @@ if importlib.util.find_spec("forcemlp") is None:
     get_ipython().run_line_magic("pip", f'install --quiet "{{release}}"')"""
 
 
-def install_source(code: str) -> str:
-    """The first cell of a notebook whose code cells are ``code``: it installs the tagged
-    release with the extras that code needs (outside Colab)."""
-    extras = ["widgets"] + [
+def needed_extras(code: str) -> list[str]:
+    """The extras of forcemlp that ``code`` needs: the widgets, and the frameworks it names
+    (directly, or through the forcemlp modules that train with them)."""
+    return ["widgets"] + [
         name for name, used in FRAMEWORK_EXTRAS.items() if re.search(used, code, re.IGNORECASE)
     ]
+
+
+def install_source(code: str) -> str:
+    """The first cell of a notebook whose code cells are ``code``: where forcemlp or a module
+    of the extras that code needs is missing, it installs the tagged release with those
+    extras (outside Colab, which has the frameworks)."""
+    extras = needed_extras(code)
+    modules = sorted({module for extra in extras for module in EXTRA_MODULES[extra]})
     return INSTALL_TEMPLATE.format(
-        version=__version__, extras=",".join(extras), repository=REPOSITORY, tag=RELEASE_TAG
+        version=__version__, extras=",".join(extras), modules=modules, repository=REPOSITORY,
+        tag=RELEASE_TAG,
     )
 
 
+def shown(cell: nbformat.NotebookNode) -> bool:
+    return cell.cell_type != "code" or not HIDDEN_TAGS & set(cell.metadata.get("tags", []))
+
+
 def lesson_notebook(lesson: Path) -> nbformat.NotebookNode:
-    """The lesson as a notebook, with the install cell in front."""
+    """The lesson as a reader sees it, as a notebook, with the install cell in front."""
     notebook = jupytext.read(lesson)
+    notebook.cells = [cell for cell in notebook.cells if shown(cell)]
     code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     notebook.cells.insert(0, nbformat.v4.new_code_cell(install_source(code)))
     notebook.metadata.pop("jupytext", None)
