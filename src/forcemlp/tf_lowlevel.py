@@ -1,6 +1,6 @@
 """The same MLP, trained by hand in TensorFlow: variables, a GradientTape, an Adam step.
 
-No Keras model and no ``fit``: ``DenseMLP`` holds its weights as ``tf.Variable``s and
+No Keras model and no ``fit``: ``DenseMLP`` holds its weights as ``tf.Variable`` objects and
 computes logits, ``loss_and_gradients`` records the forward pass on a tape and asks it for
 the gradients, an optimizer applies them, and ``make_train_step`` joins the two into one
 function that ``tf.function`` compiles into a graph::
@@ -16,7 +16,7 @@ and records them with the same bookkeeping every framework uses (per-sample aver
 divergence rule, the best validation weights kept), returning forcemlp's shared History and
 a test Evaluation. It steps with ``keras.optimizers.Adam``, as lesson 7 writes it, so the
 lesson's run and this trainer's are the same run; ``Adam`` here is PyTorch's formula on
-``tf.Variable``s, for the Rosetta page, where every framework must take the same step.
+``tf.Variable`` objects, for the Rosetta page, where every framework must take the same step.
 """
 from __future__ import annotations
 
