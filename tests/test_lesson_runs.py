@@ -7,7 +7,11 @@ with an empty run cache, one that forcemlp's own trainer computes. That is hones
 both compute the same run. So each lesson's notebook is executed here on the first
 ``TRAIN_SIZE`` training images (a first, injected cell cuts ``load_splits``), and every run it
 remembered is compared, epoch by epoch, with the runner's training of the same configuration
-on the same images.
+on the same images. Lesson 7's cells make their own ``tf.Variable``s (He and Glorot draws
+from stateless seeds) and step with ``keras.optimizers.Adam``; they are compared with
+``forcemlp.tf_lowlevel``'s GradientTape trainer, which draws the same variables and steps
+with the same Keras optimizer (not with its own PyTorch-formula ``Adam``, whose epsilon sits
+elsewhere and would give another run).
 """
 from __future__ import annotations
 

@@ -100,7 +100,7 @@ FRAMEWORK_CALLS = {
         'keras.layers.Dense(16, activation="relu"', 'keras.layers.Dense(10, activation="softmax"',
         ".compile(", ".fit(", "validation_data=", "keras.callbacks.EarlyStopping(",
         "restore_best_weights=True", ".evaluate(", ".predict(", "keras.Input(", "keras.Model(",
-        "functional.fit(",
+        "functional.fit(", "history.history", "keras.initializers.GlorotUniform(",
     ),
     "06_pytorch": (
         "datasets.MNIST(", "download=False", "transform=ToTensor()", "SubsetRandomSampler(",
@@ -112,8 +112,10 @@ FRAMEWORK_CALLS = {
         "torch.optim.Adam(",
     ),
     "07_tensorflow_low_level": (
+        "tf.Variable(", "tf.random.stateless_normal(", "tf.random.stateless_uniform(",
         "tf.GradientTape()", "tape.gradient(", "@tf.function", "tf.data.Dataset",
-        "apply_gradients(",
+        "keras.optimizers.Adam(", "optimizer.build(", "apply_gradients(",
+        "sparse_softmax_cross_entropy_with_logits(", "variable.assign(",
     ),
     "08_fastai": (
         "DataLoaders.from_dsets(", "DataBlock(", "Learner(", "loss_func=", "metrics=accuracy",
@@ -152,6 +154,35 @@ def test_tensorflow_lesson_trains_in_the_cell_that_holds_the_tape():
              if not is_hidden(cell)]
     training = [source for source in cells if "for epoch in" in source]
     assert training and all("tf.GradientTape()" in source for source in training)
+
+
+# forcemlp's own trainers and records, which lessons 5 and 7 keep out of the reader's code
+PACKAGE_TRAINING = ("tf_lowlevel", "keras_mlp", "runner", "History", "EpochMetrics",
+                    "RunResult", "recipes")
+SOLUTION_CODE = re.compile(r"\{solution\} (?P<label>\S+)\n.*?```python\n(?P<code>.*?)```",
+                           re.DOTALL)
+
+
+@pytest.mark.parametrize("lesson", ["05_keras", "07_tensorflow_low_level"])
+def test_keras_and_tensorflow_lessons_train_without_package_plumbing(lesson):
+    visible = "\n".join(cell.source for cell in code_cells(f"lessons/{lesson}")
+                        if not is_hidden(cell))
+    assert not [name for name in PACKAGE_TRAINING if name in visible]
+
+
+@pytest.mark.parametrize("lesson", ["05_keras", "07_tensorflow_low_level"])
+def test_write_it_yourself_solution_is_the_code_that_computed_its_numbers(lesson):
+    """The folded solution shows code; a hidden cell runs that very code and glues what it
+    printed, so the solution's numbers cannot drift from its code."""
+    hidden = [cell.source for cell in code_cells(f"lessons/{lesson}") if is_hidden(cell)]
+    solutions = {match["label"]: match["code"]
+                 for match in SOLUTION_CODE.finditer(lesson_source(lesson))}
+    written = [code for label, code in solutions.items() if label.endswith("-fashion")]
+    assert len(written) == 1, sorted(solutions)
+    ran = [source.split("# end of the solution")[0] for source in hidden
+           if "# end of the solution" in source]
+    assert len(ran) == 1
+    assert written[0].strip() in ran[0] and "check_" in written[0]
 
 
 def test_exercise_labels_are_unique_across_the_book():

@@ -1,9 +1,9 @@
 """The same MLP, trained by hand in TensorFlow: variables, a GradientTape, an Adam step.
 
-No Keras at all: ``DenseMLP`` holds its weights as ``tf.Variable``s and computes logits,
-``loss_and_gradients`` records the forward pass on a tape and asks it for the gradients,
-``Adam`` applies them, and ``make_train_step`` joins the two into one function that
-``tf.function`` compiles into a graph::
+No Keras model and no ``fit``: ``DenseMLP`` holds its weights as ``tf.Variable`` objects and
+computes logits, ``loss_and_gradients`` records the forward pass on a tape and asks it for
+the gradients, an optimizer applies them, and ``make_train_step`` joins the two into one
+function that ``tf.function`` compiles into a graph::
 
     with tf.GradientTape() as tape:
         logits = model(features)
@@ -14,7 +14,9 @@ No Keras at all: ``DenseMLP`` holds its weights as ``tf.Variable``s and computes
 ``train_gradient_tape`` wraps it in epochs over shuffled batches, validates after each epoch,
 and records them with the same bookkeeping every framework uses (per-sample averages, the
 divergence rule, the best validation weights kept), returning forcemlp's shared History and
-a test Evaluation.
+a test Evaluation. It steps with ``keras.optimizers.Adam``, as lesson 7 writes it, so the
+lesson's run and this trainer's are the same run; ``Adam`` here is PyTorch's formula on
+``tf.Variable`` objects, for the Rosetta page, where every framework must take the same step.
 """
 from __future__ import annotations
 
@@ -22,12 +24,13 @@ import itertools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .config import TrainConfig, check_hidden_sizes, check_training_numbers
 from .data import Split, Splits, to_features
-from .frameworks import import_tensorflow, keras_device
+from .frameworks import import_keras, import_tensorflow, keras_device
 from .history import Evaluation, History, RunResult, evaluate_log_probabilities
 from .training import CHECK_EVERY_STEPS, EpochRecorder
 from .weights import LayerWeights, layer_weights
@@ -136,8 +139,11 @@ class Adam:
             )
 
 
-def make_train_step(model: DenseMLP, optimizer: Adam) -> Callable:
-    """One graph-compiled optimisation step on a batch; returns (summed loss, correct count)."""
+def make_train_step(model: DenseMLP, optimizer: Any) -> Callable:
+    """One graph-compiled optimisation step on a batch; returns (summed loss, correct count).
+
+    ``optimizer`` is anything with ``apply_gradients(pairs)``: ``Adam`` or a Keras optimizer.
+    """
 
     @tf.function
     def train_step(features: tf.Tensor, labels: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -175,7 +181,7 @@ def train_gradient_tape(
     device: str = "auto",
     progress: bool = False,
 ) -> GradientTapeRun:
-    """Train a DenseMLP with Adam by hand: shuffled batches, a validation pass per epoch.
+    """Train a DenseMLP with Keras' Adam by hand: shuffled batches, a validation pass per epoch.
 
     The shared :class:`~forcemlp.training.EpochRecorder` turns the sums into per-sample
     averages, stops a diverging run, and keeps the best validation weights, put back at the end.
@@ -185,7 +191,9 @@ def train_gradient_tape(
     tf.random.set_seed(seed)  # the shuffle's order must not depend on what ran before
     with tf.device(keras_device(device, backend="tensorflow")):
         model = DenseMLP(check_hidden_sizes(hidden_sizes), seed)
-        train_step = make_train_step(model, Adam(model.trainable_variables, learning_rate))
+        optimizer = import_keras().optimizers.Adam(learning_rate)  # lesson 7's optimizer
+        optimizer.build(model.trainable_variables)  # its m and v, made before tracing
+        train_step = make_train_step(model, optimizer)
         batches = (
             tf.data.Dataset.from_tensor_slices((splits.train.features, splits.train.labels))
             .shuffle(train_count, seed=seed, reshuffle_each_iteration=True)
@@ -219,7 +227,7 @@ def trained_weights(model: DenseMLP) -> tuple[LayerWeights, ...]:
 
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
     """What ``forcemlp train --framework tensorflow`` runs: the GradientTape loop (ReLU layers,
-    hand-written Adam, constant rate; the runner refuses any other option before this runs)."""
+    Keras' Adam, constant rate; the runner refuses any other option before this runs)."""
     run = train_gradient_tape(
         splits, hidden_sizes=config.hidden_sizes, epochs=config.epochs,
         batch_size=config.batch_size, learning_rate=config.learning_rate,
