@@ -82,7 +82,7 @@ def _keras_val_loss(seed: int) -> float:
 def _tape_val_loss(seed: int) -> float:
     from . import tf_lowlevel
 
-    run = tf_lowlevel.train_gradient_tape(exercise_splits(), HIDDEN_SIZES, epochs=1,
+    run = tf_lowlevel.train_gradient_tape(exercise_splits(), hidden_sizes=HIDDEN_SIZES, epochs=1,
                                           batch_size=BATCH_SIZE, seed=seed, progress=False)
     return run.history.epochs[0].val_loss
 
