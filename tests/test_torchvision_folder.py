@@ -42,9 +42,13 @@ def test_a_good_file_is_kept_and_a_changed_one_replaced(prepared):
     assert images.stat().st_mtime_ns == kept_since
 
 
-def test_the_idx_header_states_the_shape():
-    raw = torchvision_folder.idx_bytes(np.zeros((3, 2, 2), dtype=np.uint8))
-    assert data.parse_idx(raw, data.IMAGE_MAGIC).shape == (3, 2, 2)
+def test_torchvision_reads_the_shape_and_pixels_the_header_states(tmp_path):
+    from torchvision.datasets.mnist import read_sn3_pascalvincent_tensor
+
+    images = np.arange(12, dtype=np.uint8).reshape(3, 2, 2)
+    path = tmp_path / "images-idx3-ubyte"
+    path.write_bytes(torchvision_folder.idx_bytes(images))
+    np.testing.assert_array_equal(read_sn3_pascalvincent_tensor(str(path)).numpy(), images)
 
 
 def test_a_quick_runs_cut_gets_its_own_folder(monkeypatch, tmp_path):
