@@ -25,7 +25,7 @@ from forcemlp.widgets.activation_explorer import DIGITS
 from forcemlp.widgets.gradients import layer_gradient_sizes
 
 from .book import BOOK_ROOT
-from .test_browser import RENDER_TIMEOUT_MS, open_page, widget_pages  # noqa: F401 (a fixture)
+from .browser_harness import RENDER_TIMEOUT_MS, open_page
 from .test_pages import is_hidden
 
 pytestmark = pytest.mark.browser
@@ -55,7 +55,7 @@ def press(control, key: str, times: int = 1) -> None:
 
 # --------------------------------------------------------------------- lesson 4: the optimizers
 @pytest.fixture
-def optimizer_page(browser, widget_pages):  # noqa: F811
+def optimizer_page(browser, widget_pages):
     explorer = lesson_widget("04_gradient_descent", "optimizer_explorer(")
     page, log = open_page(browser, widget_pages("lesson-4-explorer", [explorer]))
     page.get_by_role("slider", name="learning rate ×").wait_for(timeout=RENDER_TIMEOUT_MS)
@@ -138,7 +138,7 @@ def explorer_spread(name: str, depth: int, splits) -> float:
     return max(sizes) / min(sizes)
 
 
-def test_lesson3_depth_slider_multiplies_the_sigmoid_spread(browser, widget_pages, splits):  # noqa: F811
+def test_lesson3_depth_slider_multiplies_the_sigmoid_spread(browser, widget_pages, splits):
     """"With the sigmoid and 10 layers, the panel says …" and "slide n down to one layer and up
     again with the sigmoid: every layer you add multiplies the ratio once more"; "switch to
     tanh: … the ratio stays small"."""
@@ -187,7 +187,7 @@ def background_spread(page) -> float:
     return float((np.percentile(rgb, 90, axis=0) - np.percentile(rgb, 10, axis=0)).max())
 
 
-def test_lesson3_xor_linear_hedges_and_relu_folds(browser, widget_pages):  # noqa: F811
+def test_lesson3_xor_linear_hedges_and_relu_folds(browser, widget_pages):
     """"It starts with the linear activation. Press Play … Then pick relu and press Play
     again": linear hedges, a loss of about ln 2 and an almost even background; relu learns
     the quadrants."""
@@ -210,7 +210,7 @@ def test_lesson3_xor_linear_hedges_and_relu_folds(browser, widget_pages):  # noq
 
 
 # --------------------------------------------------------------------- lesson 9: overfitting
-def test_lesson9_overfitting_and_its_cures(browser, widget_pages):  # noqa: F811
+def test_lesson9_overfitting_and_its_cures(browser, widget_pages):
     """"Press Play and watch the red test curve … turns and climbs", then the cures: a single
     neuron underfits, L2 of 0.03 keeps the test loss lower, no noise finds the disc."""
     playground = lesson_widget("09_your_turn", "Playground(")
