@@ -102,7 +102,7 @@ class NumpyMLP:
     activations, Xavier/Glorot (normal, variance 2 / (fan_in + fan_out)) before sigmoid, tanh
     and linear ones and for the output layer; seeded, so equal seeds give equal networks.
     ``generator`` (anything with ``standard_normal(shape)``) replaces NumPy's seeded generator,
-    e.g. :class:`~forcemlp.optimizers.SeededNormal`, the one the browser widgets have too.
+    e.g. :class:`~forcemlp.random.SeededNormal`, the one the browser widgets have too.
     """
 
     def __init__(
