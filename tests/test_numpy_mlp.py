@@ -6,13 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from forcemlp.activations import torch_function
 from forcemlp.config import OPTIMIZERS, TrainConfig
 from forcemlp.data import Splits
 from forcemlp.errors import ForceMLPError
 from forcemlp.numpy_mlp import NumpyMLP, evaluate, train, train_run
 from forcemlp.runner import train_on
 from forcemlp.weights import layer_views
+
+from .torch_twins import torch_function
 
 
 def with_train_size(splits: Splits, count: int) -> Splits:
