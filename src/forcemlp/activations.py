@@ -83,21 +83,30 @@ def erfc(x: ArrayLike) -> np.ndarray:
     (where 1 − erf(x) would lose every digit)."""
     x = _array(x)
     y = np.abs(x)
-    with np.errstate(all="ignore"):  # each branch is computed everywhere, kept where it holds
-        numerator, denominator = _rational(ERF_A, ERF_B, np.where(y > 1.11e-16, y * y, 0.0), 3)
-        near_zero = 1 - x * numerator / denominator
-        numerator, denominator = _rational(ERFC_C, ERFC_D, y, 7)
-        middle = numerator / denominator
-        inverse_square = 1 / (y * y)
+    result = np.empty_like(y)
+    near = y <= 0.46875
+    middle = ~near & (y <= 4)
+    tail = ~near & ~middle  # y > 4, and NaN
+    # Near zero: erfc = 1 − x · P(y²)/Q(y²).
+    small = y[near]
+    numerator, denominator = _rational(ERF_A, ERF_B, np.where(small > 1.11e-16, small**2, 0.0), 3)
+    result[near] = 1 - x[near] * numerator / denominator
+    # Further out: erfc(|x|) = e^{-y²} R(y), with 1/y² in R beyond 4.
+    numerator, denominator = _rational(ERFC_C, ERFC_D, y[middle], 7)
+    result[middle] = numerator / denominator
+    with np.errstate(divide="ignore", invalid="ignore"):  # 1/∞² and ∞ − ∞ at y = ∞
+        far = y[tail]
+        inverse_square = 1 / (far * far)
         numerator, denominator = _rational(ERFC_P, ERFC_Q, inverse_square, 4)
-        tail = (ONE_OVER_SQRT_PI - inverse_square * numerator / denominator) / y
+        result[tail] = (ONE_OVER_SQRT_PI - inverse_square * numerator / denominator) / far
+        outer = ~near
+        far = y[outer]
         # e^{-y²} as e^{-a²} e^{-(y-a)(y+a)} with a = y rounded down to 1/16: no digits lost.
-        rounded = np.trunc(y * 16) / 16
-        scaled = np.where(y <= 4, middle, tail)
-        positive = np.exp(-rounded * rounded) * np.exp(-(y - rounded) * (y + rounded)) * scaled
-        positive = np.where(np.isinf(y), 0.0, positive)
-        away_from_zero = np.where(x < 0, 2 - positive, positive)
-    return np.where(y <= 0.46875, near_zero, away_from_zero)
+        rounded = np.trunc(far * 16) / 16
+        scaled = np.exp(-rounded * rounded) * np.exp(-(far - rounded) * (far + rounded))
+        scaled = np.where(np.isinf(far), 0.0, scaled * result[outer])
+    result[outer] = np.where(x[outer] < 0, 2 - scaled, scaled)
+    return result
 
 
 def _normal_cdf(x: np.ndarray) -> np.ndarray:
