@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 import traitlets
 
-from forcemlp.optimizers import SURFACES
+from forcemlp.surfaces import SURFACES
 from forcemlp.widgets.base import BrowserWidget
 
 from .book import BOOK_ROOT

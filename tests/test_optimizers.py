@@ -5,16 +5,11 @@ import numpy as np
 import pytest
 import torch
 
+from forcemlp.descent import base_learning_rate, descend, largest_curvature
 from forcemlp.errors import ForceMLPError
-from forcemlp.optimizers import (
-    OPTIMIZER_NAMES,
-    SURFACES,
-    SeededNormal,
-    base_learning_rate,
-    descend,
-    largest_curvature,
-    make_optimizer,
-)
+from forcemlp.optimizers import OPTIMIZER_NAMES, make_optimizer
+from forcemlp.random import SeededNormal
+from forcemlp.surfaces import SURFACES
 
 STEPS = 40
 MOMENTUM = 0.7

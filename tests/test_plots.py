@@ -146,7 +146,7 @@ def test_gradient_norms_draw_one_log_scaled_line_per_network():
 
 
 def test_descent_paths_draw_each_walk_and_mark_divergence():
-    from forcemlp.optimizers import descend
+    from forcemlp.descent import descend
 
     slow = descend("gd", "ravine", learning_rate=0.1, steps=60)
     wild = descend("gd", "ravine", learning_rate=1.1, steps=200)
@@ -165,7 +165,7 @@ def test_descent_paths_draw_each_walk_and_mark_divergence():
 
 
 def test_descent_paths_refuse_paths_on_different_surfaces():
-    from forcemlp.optimizers import descend
+    from forcemlp.descent import descend
 
     paths = [descend("gd", "ravine", 0.1, 5), descend("gd", "saddle", 0.1, 5)]
     with pytest.raises(ForceMLPError, match="same surface"):

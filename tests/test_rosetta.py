@@ -8,6 +8,8 @@ from __future__ import annotations
 import html
 import inspect
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -146,3 +148,15 @@ def test_each_tab_shows_the_code_that_ran(built_book):
         assert sorted(label for label, _ in pairs) == sorted(functions), page
         for label, code in pairs:
             assert code.rstrip() == inspect.getsource(functions[label]).rstrip(), (page, label)
+
+
+def test_importing_rosetta_loads_no_framework_and_the_steps_show_their_own_source():
+    """torch and fastai load when a step first runs; the book's tabs still show each step as
+    written (inspect.getsource unwraps the loader around torch_step and fastai_step)."""
+    code = ("import sys; from forcemlp import rosetta;"
+            " print(sorted({'torch', 'fastai', 'tensorflow'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                            text=True)
+    assert result.stdout.strip() == "[]"
+    for name, step in rosetta.STEPS.items():
+        assert inspect.getsource(step).startswith(f"def {name}_step("), name

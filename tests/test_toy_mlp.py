@@ -5,11 +5,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from forcemlp.activations import torch_function
 from forcemlp.errors import ForceMLPError
 from forcemlp.optimizers import make_optimizer
 from forcemlp.toy_data import make_dataset
 from forcemlp.toy_mlp import PLAYGROUND_OPTIMIZERS, toy_network, train_toy, training_step
+
+from .torch_twins import torch_function
 
 TORCH_OPTIMIZERS = {
     "sgd": lambda parameters, rate: torch.optim.SGD(parameters, lr=rate),

@@ -14,9 +14,11 @@ import traitlets
 
 from forcemlp import widgets
 from forcemlp.activations import ACTIVATIONS
+from forcemlp.descent import base_learning_rate, descend
 from forcemlp.errors import ForceMLPError
 from forcemlp.numpy_mlp import NumpyMLP
-from forcemlp.optimizers import OPTIMIZER_NAMES, SURFACES, base_learning_rate, descend
+from forcemlp.optimizers import OPTIMIZER_NAMES
+from forcemlp.surfaces import SURFACES
 from forcemlp.widgets import base, bundle
 from forcemlp.widgets.gradients import layer_gradient_sizes
 

@@ -36,7 +36,7 @@ from .errors import ForceMLPError
 from .history import Evaluation, History, RunResult, evaluate_log_probabilities
 from .optimizers import make_optimizer
 from .training import EpochRecorder
-from .weights import LayerWeights, layer_weights
+from .weights import LayerWeights, layer_views, layer_weights
 
 # Activations that saturate (or do nothing) keep Xavier's variance; the ReLU family zeroes about
 # half of its inputs, so He doubles the variance to keep signals the same size layer to layer.
@@ -102,7 +102,7 @@ class NumpyMLP:
     activations, Xavier/Glorot (normal, variance 2 / (fan_in + fan_out)) before sigmoid, tanh
     and linear ones and for the output layer; seeded, so equal seeds give equal networks.
     ``generator`` (anything with ``standard_normal(shape)``) replaces NumPy's seeded generator,
-    e.g. :class:`~forcemlp.optimizers.SeededNormal`, the one the browser widgets have too.
+    e.g. :class:`~forcemlp.random.SeededNormal`, the one the browser widgets have too.
     """
 
     def __init__(
@@ -126,7 +126,7 @@ class NumpyMLP:
         )
         pairs = itertools.pairwise(self.layer_sizes)
         self.parameters = np.zeros(sum((fan_in + 1) * fan_out for fan_in, fan_out in pairs))
-        self.weights, self.biases = self._layer_views(self.parameters)
+        self.weights, self.biases = layer_views(self.parameters, self.layer_sizes)
         random = np.random.default_rng(seed) if generator is None else generator
         for layer, weight in enumerate(self.weights):
             fan_out, fan_in = weight.shape
@@ -136,16 +136,6 @@ class NumpyMLP:
             else:
                 variance = 2.0 / fan_in
             weight[...] = np.sqrt(variance) * random.standard_normal(weight.shape)
-
-    def _layer_views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """Cut a flat vector into per-layer (W_l, b_l) views: W_1, b_1, W_2, b_2, ..."""
-        weights, biases, offset = [], [], 0
-        for fan_in, fan_out in itertools.pairwise(self.layer_sizes):
-            weights.append(flat[offset:offset + fan_out * fan_in].reshape(fan_out, fan_in))
-            offset += fan_out * fan_in
-            biases.append(flat[offset:offset + fan_out])
-            offset += fan_out
-        return weights, biases
 
     def _check_inputs(self, features: np.ndarray) -> np.ndarray:
         features = np.asarray(features)
@@ -198,7 +188,7 @@ class NumpyMLP:
         labels = self._check_labels(forward, labels)
         classes = self.layer_sizes[-1]
         vector = np.empty_like(self.parameters)
-        gradients = Gradients(vector, *self._layer_views(vector))
+        gradients = Gradients(vector, *layer_views(vector, self.layer_sizes))
         d_pre_activation = (forward.probabilities - one_hot(labels, classes)) / len(labels)
         for layer in reversed(range(len(self.weights))):
             gradients.weights[layer][...] = d_pre_activation.T @ forward.layer_inputs[layer]
@@ -253,7 +243,8 @@ class NumpyMLP:
         """
         features, labels = self._check_inputs(features), np.asarray(labels)
         analytic = self.loss_and_gradients(features, labels)[1].vector
-        weight_indices, bias_indices = self._layer_views(np.arange(self.parameters.size))
+        weight_indices, bias_indices = layer_views(
+            np.arange(self.parameters.size), self.layer_sizes)
         random = np.random.default_rng(seed)
         errors = []
         for indices in weight_indices + bias_indices:

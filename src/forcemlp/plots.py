@@ -24,9 +24,11 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import PercentFormatter
 
 from .activations import ACTIVATIONS, get_activation
+from .descent import Path
 from .errors import ForceMLPError
 from .history import Evaluation, History
-from .optimizers import OPTIMIZER_TITLES, Path, get_surface
+from .optimizers import OPTIMIZER_TITLES
+from .surfaces import get_surface
 
 RIGHT_COLOR = "tab:green"
 WRONG_COLOR = "tab:red"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
+from functools import partial, wraps
 
 import numpy as np
 
@@ -30,19 +30,6 @@ from .errors import ForceMLPError
 from .frameworks import import_keras, import_tensorflow, import_torch
 from .numpy_mlp import NumpyMLP
 from .optimizers import make_optimizer
-
-# torch and fastai (on torch) load here; TensorFlow only inside the two steps that need it,
-# always after torch, so that pages using PyTorch and fastai alone need not import it.
-torch = import_torch()
-# fastai_mlp quiets fastai's import-time warnings, so it must come before fastai.
-# isort: off
-from . import fastai_mlp
-from .torch_mlp import SeedSequential
-from fastai.callback.core import Callback
-from fastai.data.core import DataLoaders
-from fastai.learner import Learner
-from fastai.optimizer import Adam
-# isort: on
 
 LEARNING_RATE = 1e-3
 NAMES = ("W", "b_h", "O", "b_o")  # lesson 2's names, in the order every framework stores them
@@ -238,24 +225,58 @@ def untransposed(kernels_and_biases) -> list[np.ndarray]:
     return [kernel.T, b_h, output_kernel.T, b_o]
 
 
-class StepSpy(Callback):
-    """Keeps the training batch's layer outputs, loss and gradients, just before the step."""
+def _import_torch_and_fastai() -> None:
+    """Bind, once, the module names that torch_step and fastai_step read (torch, fastai's
+    classes, the StepSpy callback): importing rosetta stays light, and the steps' source, which
+    the book shows as each framework's code, stays exactly as a reader would write it.
+    TensorFlow loads inside its two steps, always after torch (the safe order)."""
+    global torch, fastai_mlp, SeedSequential, DataLoaders, Learner, Adam, StepSpy
+    if "StepSpy" in globals():
+        return
+    torch = import_torch()
+    # isort: off
+    from . import fastai_mlp  # quiets fastai's import-time warnings, so before fastai
+    from .torch_mlp import SeedSequential
+    from fastai.callback.core import Callback
+    from fastai.data.core import DataLoaders
+    from fastai.learner import Learner
+    from fastai.optimizer import Adam
+    # isort: on
 
-    def before_batch(self) -> None:
-        if self.training:
-            self.hooks = [layer.register_forward_hook(self._keep) for layer in self.model.layers]
-            self.outputs: list = []
+    class StepSpy(Callback):
+        """Keeps the training batch's layer outputs, loss and gradients, just before the step."""
 
-    def _keep(self, layer, inputs, output) -> None:
-        self.outputs.append(output.detach().clone())
+        def before_batch(self) -> None:
+            if self.training:
+                self.hooks = [layer.register_forward_hook(self._keep)
+                              for layer in self.model.layers]
+                self.outputs: list = []
 
-    def before_step(self) -> None:
-        z_h, h, z_o, log_p = self.outputs
-        self.stages = (z_h, h, z_o, log_p.exp())
-        self.batch_loss = self.learn.loss.detach().clone()
-        self.gradients = [parameter.grad.clone() for parameter in self.model.parameters()]
-        for hook in self.hooks:
-            hook.remove()
+        def _keep(self, layer, inputs, output) -> None:
+            self.outputs.append(output.detach().clone())
+
+        def before_step(self) -> None:
+            z_h, h, z_o, log_p = self.outputs
+            self.stages = (z_h, h, z_o, log_p.exp())
+            self.batch_loss = self.learn.loss.detach().clone()
+            self.gradients = [parameter.grad.clone() for parameter in self.model.parameters()]
+            for hook in self.hooks:
+                hook.remove()
+
+
+def _after_torch_and_fastai(step: Callable[..., Trace]) -> Callable[..., Trace]:
+    """``step``, run once torch and fastai are bound (``inspect.getsource`` still shows
+    ``step`` itself: it unwraps)."""
+    @wraps(step)
+    def with_frameworks(*args, **kwargs) -> Trace:
+        _import_torch_and_fastai()
+        return step(*args, **kwargs)
+
+    return with_frameworks
+
+
+torch_step = _after_torch_and_fastai(torch_step)
+fastai_step = _after_torch_and_fastai(fastai_step)
 
 
 STEPS: dict[str, Callable[..., Trace]] = {

@@ -8,7 +8,7 @@ Four classic pictures of two classes in the plane [-6, 6]²: two Gaussian cluste
 inside a ring, XOR's four quadrants and two interleaved spiral arms. Each point is clean
 geometry plus Gaussian jitter of standard deviation ``noise``; it keeps the label of the class
 it was drawn for, so jitter makes the classes overlap (what a network can then overfit). The
-random numbers come from :class:`forcemlp.optimizers.SeededNormal` (mulberry32 and Box-Muller),
+random numbers come from :class:`forcemlp.random.SeededNormal` (mulberry32 and Box-Muller),
 which random.js computes identically, so the page and the package draw the very same points
 for the same seed.
 """
@@ -22,7 +22,7 @@ import numpy as np
 
 from .config import pick
 from .errors import ForceMLPError
-from .optimizers import SeededNormal
+from .random import SeededNormal
 
 PLANE_RADIUS = 6.0
 CLUSTER_SPREAD = 0.8  # gaussians: standard deviation of each clean cluster

@@ -25,7 +25,8 @@ import numpy as np
 from .config import check_choice, check_learning_rate, pick
 from .errors import ForceMLPError
 from .numpy_mlp import NumpyMLP
-from .optimizers import Optimizer, SeededNormal, make_optimizer
+from .optimizers import Optimizer, make_optimizer
+from .random import SeededNormal
 from .toy_data import ToyData
 
 #: The playground's optimizers -> forcemlp.optimizers: "sgd" is plain mini-batch SGD.

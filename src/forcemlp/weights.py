@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import itertools
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -38,6 +38,23 @@ def layer_weights(pairs: Iterable[tuple[object, object]]) -> tuple[LayerWeights,
     )
     check_layers(layers)
     return layers
+
+
+def layer_views(
+    flat: np.ndarray, layer_sizes: Sequence[int]
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per-layer views W_l (out, in) and b_l (out,) into one flat vector laid out W_1, b_1, W_2,
+    b_2, ... (torch's ``parameters_to_vector`` order), so one step on the vector moves them all."""
+    weights, biases, offset = [], [], 0
+    for fan_in, fan_out in itertools.pairwise(layer_sizes):
+        weights.append(flat[offset:offset + fan_out * fan_in].reshape(fan_out, fan_in))
+        offset += fan_out * fan_in
+        biases.append(flat[offset:offset + fan_out])
+        offset += fan_out
+    if offset != len(flat):
+        raise ForceMLPError(f"a vector of {len(flat)} numbers does not hold the layers of"
+                            f" {list(layer_sizes)}, which need {offset}.")
+    return weights, biases
 
 
 def check_layers(layers: tuple[LayerWeights, ...], sizes: tuple[int, ...] | None = None) -> None:

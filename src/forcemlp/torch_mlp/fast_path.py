@@ -36,6 +36,7 @@ from torch import nn
 from ..data import Split
 from ..errors import ForceMLPError
 from ..training import CHECK_EVERY_STEPS, EpochRecorder
+from ..weights import layer_views
 from .models import SequentialMLP, one_torch_thread
 
 NOT_ELIGIBLE = (
@@ -201,23 +202,14 @@ class NumpyAdamEpochs:
         self.step_count = torch.zeros(())
         self.step_count_view = self.step_count.numpy()  # NumPy bumps it 15x faster than torch
         self.rate = rate
-        self.weights, self.biases = self._views(self.flat_parameters.numpy())
-        self.weight_gradients, self.bias_gradients = self._views(self.flat_gradients.numpy())
-        self.images = np.ascontiguousarray(split.images.reshape(len(split), -1))
-        self.labels = split.labels
         self.layer_sizes = [self.linears[0].in_features]
         self.layer_sizes += [linear.out_features for linear in self.linears]
+        self.weights, self.biases = layer_views(self.flat_parameters.numpy(), self.layer_sizes)
+        self.weight_gradients, self.bias_gradients = layer_views(
+            self.flat_gradients.numpy(), self.layer_sizes)
+        self.images = np.ascontiguousarray(split.images.reshape(len(split), -1))
+        self.labels = split.labels
         self.workspaces: dict[int, _Workspace] = {}
-
-    def _views(self, flat: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        weights, biases, offset = [], [], 0
-        for linear in self.linears:
-            rows, columns = linear.weight.shape
-            weights.append(flat[offset:offset + rows * columns].reshape(rows, columns))
-            offset += rows * columns
-            biases.append(flat[offset:offset + rows])
-            offset += rows
-        return weights, biases
 
     def run_epoch(self, order: torch.Tensor, batch_size: int,
                   recorder: EpochRecorder) -> tuple[float, int]:

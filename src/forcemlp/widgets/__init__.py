@@ -29,8 +29,9 @@ How a widget is made (the infrastructure the explorers, and any new widget, stan
   ``data-*`` attributes for what tests and readers' scripts may check (the explorers keep
   ``data-draws``, ``data-draw-ms`` and their state there). The maths modules
   (``random.js``, ``surfaces.js``, ``optimizers.js``, ``descent.js``, ``activations.js``,
-  ``mlp.js``) mirror :mod:`forcemlp.optimizers`, :mod:`forcemlp.activations` and the lessons'
-  NumPy MLP operation for operation, and the browser tests hold them to 1e-9 of NumPy.
+  ``mlp.js``) mirror :mod:`forcemlp.random`, :mod:`forcemlp.surfaces`,
+  :mod:`forcemlp.optimizers`, :mod:`forcemlp.descent`, :mod:`forcemlp.activations` and the
+  lessons' NumPy MLP operation for operation, and the browser tests hold them to 1e-9 of NumPy.
 - **Bundling** (:mod:`forcemlp.widgets.bundle`): an anywidget front-end is one ES module in
   the widget's state, so when the class is defined ``bundle(_module)`` inlines every module it
   imports, each in its own scope, into the class's ``_esm``.
@@ -49,7 +50,7 @@ How a widget is made (the infrastructure the explorers, and any new widget, stan
 """
 from __future__ import annotations
 
-from ..optimizers import base_learning_rate
+from ..descent import base_learning_rate
 from .activation_explorer import ActivationExplorer, activation_explorer
 from .base import BrowserWidget
 from .draw import DigitDrawing, draw_digit

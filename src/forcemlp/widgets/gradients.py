@@ -5,7 +5,7 @@
 
 The panel computes this in the browser (``js/mlp.js``) for whatever depth and activation the
 reader picks. Here it is the lessons' own :class:`~forcemlp.numpy_mlp.NumpyMLP`, with its
-initial weights drawn from :class:`~forcemlp.optimizers.SeededNormal` instead of NumPy's
+initial weights drawn from :class:`~forcemlp.random.SeededNormal` instead of NumPy's
 generator, because that is the generator the browser has too: same seed, same network, same
 gradients (the browser test holds the two to 1e-9).
 """
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..data import to_features
 from ..numpy_mlp import NumpyMLP
-from ..optimizers import SeededNormal
+from ..random import SeededNormal
 
 CLASSES = 10
 

@@ -8,7 +8,7 @@
 Every path is computed in the page (``js/optimizer_explorer.js`` on ``js/descent.js``), for any
 learning rate, momentum, step count and start, so nothing is precomputed and the page stays
 small. The learning rate is a multiple of each optimizer's base rate
-(:func:`forcemlp.optimizers.base_learning_rate`): ×2 is plain gradient descent's stability
+(:func:`forcemlp.descent.base_learning_rate`): ×2 is plain gradient descent's stability
 limit 2/L on a bowl of curvature L.
 """
 from __future__ import annotations
@@ -18,15 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import traitlets
 
-from ..optimizers import (
-    ESCAPE_WINDOWS,
-    OPTIMIZER_NAMES,
-    OPTIMIZER_TITLES,
-    SURFACES,
-    Path,
-    base_learning_rate,
-    descend,
-)
+from ..descent import ESCAPE_WINDOWS, Path, base_learning_rate, descend
+from ..optimizers import OPTIMIZER_NAMES, OPTIMIZER_TITLES
+from ..surfaces import SURFACES
 from .base import (
     IN_ORDER,
     BrowserWidget,

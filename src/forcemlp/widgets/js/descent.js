@@ -1,5 +1,5 @@
-// Walking a surface with an optimizer, as forcemlp.optimizers.descend does, and the learning
-// rate each optimizer's "×1" stands for (forcemlp.optimizers.base_learning_rate).
+// Walking a surface with an optimizer, as forcemlp.descent.descend does, and the learning
+// rate each optimizer's "×1" stands for (forcemlp.descent.base_learning_rate).
 // A surface here is its state from Python: {name, x_range, y_range, start, gradient_noise}.
 
 import { makeOptimizer } from "./optimizers.js";

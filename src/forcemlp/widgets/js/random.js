@@ -1,4 +1,4 @@
-// Seeded random numbers that Python draws bit for bit the same (forcemlp.optimizers.SeededNormal):
+// Seeded random numbers that Python draws bit for bit the same (forcemlp.random.SeededNormal):
 // mulberry32, a 32-bit generator small enough to write identically in both languages, and
 // Box–Muller for standard normal numbers. Used for SGD's gradient noise and initial weights.
 

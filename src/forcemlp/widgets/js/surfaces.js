@@ -1,4 +1,4 @@
-// The 2-D loss surfaces of forcemlp.optimizers.SURFACES: f(x, y) and its gradient, written with
+// The 2-D loss surfaces of forcemlp.surfaces.SURFACES: f(x, y) and its gradient, written with
 // the same operations in the same order as the NumPy twin, so both give the same numbers.
 // Plotting windows, starts and minima come from Python with the widget's state (one truth).
 
