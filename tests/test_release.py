@@ -21,7 +21,7 @@ def test_the_version_is_written_once_and_installed_as_such():
 def test_every_notebook_installs_the_tagged_release_with_the_frameworks_it_uses():
     release = f'@ git+https://github.com/forcemlp/forcemlp@v{forcemlp.__version__}"'
     needs = {"01_data": "widgets", "05_keras": "widgets,torch,keras",
-             "08_fastai": "widgets,torch,keras,fastai"}
+             "08_fastai": "widgets,torch,fastai"}
     for lesson in LESSONS:
         notebook = json.loads((BOOK_ROOT / "notebooks" / f"{lesson}.ipynb").read_text())
         install_cell = "".join(notebook["cells"][0]["source"])
