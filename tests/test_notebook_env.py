@@ -174,7 +174,7 @@ def test_install_cell_acts_when_an_import_is_missing(notebook):
     """The cell installs when forcemlp is there but a framework is not (Binder without an
     extra), so it looks for every framework the notebook imports, not only forcemlp."""
     install, code = notebook_code(notebook)
-    looked_for = set(ast.literal_eval(re.search(r"^needed = (.+)$", install, re.MULTILINE)[1]))
+    looked_for = set(ast.literal_eval(re.search(r"^needed = (\[.*?\])$", install, re.MULTILINE | re.DOTALL)[1]))
     frameworks = {"torch", "torchvision", "keras", "tensorflow", "fastai", "ipywidgets",
                   "anywidget"}
     missing = (imported_modules(code) & frameworks) - looked_for

@@ -14,6 +14,7 @@ README on cutting a release).
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 
 import jupytext
@@ -41,7 +42,9 @@ INSTALL_TEMPLATE = """\
 import importlib.util
 import sys
 
-needed = {modules}
+needed = [
+{modules}
+]
 if importlib.util.find_spec("forcemlp") is None or not all(
         importlib.util.find_spec(name) for name in needed):
     extras = "{extras}"
@@ -65,8 +68,10 @@ def install_source(code: str) -> str:
     extras (outside Colab, which has the frameworks)."""
     extras = needed_extras(code)
     modules = sorted({module for extra in extras for module in EXTRA_MODULES[extra]})
+    listed = textwrap.fill(", ".join(f'"{module}"' for module in modules) + ",", width=88,
+                           initial_indent="    ", subsequent_indent="    ")  # 88 columns
     return INSTALL_TEMPLATE.format(
-        version=__version__, extras=",".join(extras), modules=modules, repository=REPOSITORY,
+        version=__version__, extras=",".join(extras), modules=listed, repository=REPOSITORY,
         tag=RELEASE_TAG,
     )
 
