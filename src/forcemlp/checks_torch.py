@@ -10,6 +10,7 @@ spread of a reference network trained the same way from several seeds.
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,7 +35,9 @@ class CheckReport:
 
     def add(self, ok: bool, text: str) -> None:
         self.passed &= ok
-        self.lines.append(("ok    " if ok else "WRONG ") + text)
+        # Lines of at most 72 columns: they also print inside an exercise's folded solution.
+        self.lines.append(textwrap.fill(("ok    " if ok else "WRONG ") + text, width=72,
+                                        subsequent_indent=" " * 6))
 
     def __str__(self) -> str:
         return "\n".join(self.lines)
