@@ -34,7 +34,7 @@ from forcemlp.weights import log_probabilities
 FRAMEWORKS_UNDER_TEST = tuple(ADAPTERS)  # the registry itself: a new adapter is tested at once
 # Learning rate 0.1 makes validation accuracy wobble; with these seeds (measured) the best of
 # four epochs is not the last, so keeping and restoring it shows in the weights.
-WOBBLY_SEED = {"torch": 0, "keras": 1, "numpy": 0, "tensorflow": 4, "fastai": 0}
+WOBBLY_SEED = {"torch": 0, "keras": 1, "numpy": 0, "tensorflow": 1, "fastai": 0}
 TRAIN_SIZE = 500  # batches of 32: fifteen full ones and a last one of 20
 
 
