@@ -188,9 +188,13 @@ WIDGET_PAGE = """<!doctype html>
 def static_widget_page(widgets, title: str = "widgets") -> str:
     """A page that embeds the widgets' state as the book's pages do and loads them with the
     site's own _static files (serve it beside the repository's _static/ folder)."""
-    from ipywidgets.embed import embed_data
+    from ipywidgets.embed import dependency_state, embed_data
 
-    data = embed_data(views=list(widgets), drop_defaults=False)
+    # Only these widgets' models: by default embed_data takes every widget the test process
+    # has made, and one plain ipywidget among them would send the page down the manager path.
+    widgets = list(widgets)
+    data = embed_data(views=widgets, state=dependency_state(widgets, drop_defaults=False),
+                      drop_defaults=False)
     views = "".join(
         '<div class="cell_output"><script type="application/vnd.jupyter.widget-view+json">'
         f"{json.dumps(view)}</script></div>" for view in data["view_specs"]
