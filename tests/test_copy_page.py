@@ -196,16 +196,8 @@ def book_execution(built_book):
     }, built_book.cache / "runs"
 
 
-# Known defect, kept visible: lesson 8 attaches its epoch recorder (for the recap) in a hidden
-# cell, so after the visible cells alone the hidden cells find no record. Its visible code
-# runs; the fix is to build the record from fastai's own Recorder after the reader's fit.
-KNOWN_FAILURES = {"lessons/08_fastai": "lesson 8's epoch recorder is attached in a hidden cell"}
-
-
 @pytest.mark.book
-@pytest.mark.parametrize("document", [
-    pytest.param(document, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[document]))
-    if document in KNOWN_FAILURES else document for document in PAGES])
+@pytest.mark.parametrize("document", PAGES)
 def test_the_visible_cells_alone_compute_every_quoted_number(
         book_execution, monkeypatch, document):
     glue_of_pages, run_cache = book_execution
