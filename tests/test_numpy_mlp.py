@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from forcemlp import backprop
 from forcemlp.config import OPTIMIZERS, TrainConfig
 from forcemlp.data import Splits
 from forcemlp.errors import ForceMLPError
@@ -166,3 +167,36 @@ def test_layer_views_cut_torchs_parameter_vector_into_its_layers():
         assert np.shares_memory(weight, flat) and np.shares_memory(bias, flat)
     with pytest.raises(ForceMLPError, match="does not hold the layers of"):
         layer_views(flat[:-1], (3, 4, 2))
+
+
+def test_the_shared_passes_take_one_activation_per_layer_in_float32(digits):
+    """backprop.forward/backward as the fast path calls them (float32 buffers, ReLU then tanh,
+    softmax head written by the caller) give torch autograd's log-probabilities and gradients."""
+    features, labels = digits
+    model = NumpyMLP((784, 32, 16, 10), "relu", seed=4)
+    weights = [weight.astype(np.float32) for weight in model.weights]
+    biases = [bias.astype(np.float32) for bias in model.biases]
+    buffers = backprop.Buffers.allocate(len(features), model.layer_sizes, np.float32)
+    activations = [lambda pre, out: np.maximum(pre, 0, out=out),
+                   lambda pre, out: np.tanh(pre, out=out)]
+    slopes = [lambda pre, post, out: np.greater(pre, 0, out=out),
+              lambda pre, post, out: np.subtract(1, np.square(post), out=out)]
+    logits = backprop.forward(weights, biases, features, buffers, activations)
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    output_delta = (probabilities - np.eye(10, dtype=np.float32)[labels]) / len(labels)
+    weight_gradients = [np.empty_like(weight) for weight in weights]
+    bias_gradients = [np.empty_like(bias) for bias in biases]
+    backprop.backward(weights, features, buffers, output_delta, slopes, weight_gradients,
+                      bias_gradients)
+
+    tensors = [torch.tensor(array, requires_grad=True) for array in weights + biases]
+    hidden = torch.tensor(features)
+    for layer, function in enumerate((torch.relu, torch.tanh, None)):
+        hidden = hidden @ tensors[layer].T + tensors[3 + layer]
+        hidden = function(hidden) if function else hidden
+    F.cross_entropy(hidden, torch.tensor(labels, dtype=torch.int64)).backward()
+    np.testing.assert_allclose(logits, hidden.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for ours, tensor in zip(weight_gradients + bias_gradients, tensors):
+        np.testing.assert_allclose(ours, tensor.grad.numpy(), rtol=0,
+                                   atol=1e-5 * np.abs(tensor.grad.numpy()).max())

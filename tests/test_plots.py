@@ -6,7 +6,7 @@ import pytest
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
-from forcemlp import data, plots
+from forcemlp import data, diagrams, plots
 from forcemlp.errors import ForceMLPError
 from forcemlp.history import EpochMetrics, History, evaluate_predictions
 
@@ -257,7 +257,7 @@ def all_text(figure: Figure) -> str:
 
 
 def test_network_diagram_draws_shown_neurons_and_matrix_shapes():
-    figure = plots.network_diagram((784, 16, 10), shown=10)
+    figure = diagrams.network_diagram((784, 16, 10), shown=10)
     assert_titled(figure)
     assert len(circles(figure)) == 10 + 10 + 10  # 784 and 16 cut to 10, all 10 outputs
     text = all_text(figure)
@@ -270,17 +270,17 @@ def test_network_diagram_draws_shown_neurons_and_matrix_shapes():
 
 
 def test_network_diagram_names_deeper_layers_and_refuses_nonsense():
-    figure = plots.network_diagram((784, 64, 32, 10), shown=6)
+    figure = diagrams.network_diagram((784, 64, 32, 10), shown=6)
     text = all_text(figure)
     assert "$W_1$: 64 × 784" in text and "$W_3$: 10 × 32" in text
     with pytest.raises(ForceMLPError, match="two or more positive layer sizes"):
-        plots.network_diagram((784,))
+        diagrams.network_diagram((784,))
     with pytest.raises(ForceMLPError, match="two or more positive layer sizes"):
-        plots.network_diagram((784, 0, 10))
+        diagrams.network_diagram((784, 0, 10))
 
 
 def test_computational_graph_shows_forward_nodes_and_backward_deltas():
-    figure = plots.computational_graph()
+    figure = diagrams.computational_graph()
     assert_titled(figure)
     text = all_text(figure)
     for node in ("W\\mathbf{x} + \\mathbf{b}_h", "g(\\mathbf{h})", "O\\mathbf{a} + \\mathbf{b}_o",
@@ -289,7 +289,7 @@ def test_computational_graph_shows_forward_nodes_and_backward_deltas():
     assert "\\hat{\\mathbf{y}} - \\mathbf{y}" in text  # delta_o
     assert "\\odot g'(\\mathbf{h})" in text  # delta_h
     red = [line for line in figure.axes[0].lines if to_rgba(line.get_color()) == to_rgba("tab:red")]
-    assert len(red) == len(plots.GRAPH_BACKWARD)
+    assert len(red) == len(diagrams.GRAPH_BACKWARD)
     figure.canvas.draw()  # every label is valid mathtext
 
 

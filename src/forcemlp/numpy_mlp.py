@@ -15,6 +15,8 @@ and, backwards, with Y the one-hot targets:
     dE/dW_l = (dE/dz_l)ᵀ h_{l-1},   dE/db_l = Σ_n dE/dz_l
     dE/dh_{l-1} = dE/dz_l W_l,      dE/dz_{l-1} = dE/dh_{l-1} ⊙ g'(z_{l-1})
 
+The two passes below the softmax are :mod:`forcemlp.backprop`'s, the functions the PyTorch fast
+path runs too; this module adds the softmax and its loss, the gradient check and training.
 All parameters live in one flat float64 vector (``parameters``); the per-layer weights and
 biases are views into it, so an optimizer from :mod:`forcemlp.optimizers` updates them all at
 once and the gradient check can nudge any single number.
@@ -24,11 +26,12 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 
+from . import backprop
 from .activations import get_activation
 from .config import TrainConfig, check_training_numbers, learning_rate_at, pick
 from .data import Split, Splits, one_hot
@@ -65,13 +68,21 @@ class Forward:
     the logits.
     """
 
-    layer_inputs: list[np.ndarray]
-    pre_activations: list[np.ndarray]
+    inputs: np.ndarray
+    buffers: backprop.Buffers = field(repr=False)
     log_probabilities: np.ndarray
 
     @property
+    def layer_inputs(self) -> list[np.ndarray]:
+        return [self.inputs, *self.buffers.post]
+
+    @property
+    def pre_activations(self) -> list[np.ndarray]:
+        return self.buffers.pre
+
+    @property
     def logits(self) -> np.ndarray:
-        return self.pre_activations[-1]
+        return self.buffers.logits
 
     @property
     def probabilities(self) -> np.ndarray:
@@ -149,15 +160,18 @@ class NumpyMLP:
 
     def forward(self, features: np.ndarray) -> Forward:
         """z_l = h_{l-1} W_lᵀ + b_l, h_l = g(z_l), ..., log p = log_softmax(z_L)."""
-        hidden = self._check_inputs(features)
-        layer_inputs, pre_activations = [hidden], []
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
-            pre_activation = hidden @ weight.T + bias
-            pre_activations.append(pre_activation)
-            if layer < len(self.weights) - 1:
-                hidden = self.activation.function(pre_activation, self.activation_parameter)
-                layer_inputs.append(hidden)
-        return Forward(layer_inputs, pre_activations, log_softmax(pre_activations[-1]))
+        inputs = self._check_inputs(features)
+        buffers = backprop.Buffers.allocate(len(inputs), self.layer_sizes)
+        hidden_layers = len(buffers.post)
+        logits = backprop.forward(self.weights, self.biases, inputs, buffers,
+                                  [self._activate] * hidden_layers)
+        return Forward(inputs, buffers, log_softmax(logits))
+
+    def _activate(self, pre: np.ndarray, out: np.ndarray) -> None:
+        np.copyto(out, self.activation.function(pre, self.activation_parameter))
+
+    def _slope(self, pre: np.ndarray, post: np.ndarray, out: np.ndarray) -> None:
+        np.copyto(out, self.activation.derivative(pre, self.activation_parameter))
 
     def _check_labels(self, forward: Forward, labels: np.ndarray) -> np.ndarray:
         labels = np.asarray(labels, dtype=np.int64)
@@ -189,17 +203,13 @@ class NumpyMLP:
         classes = self.layer_sizes[-1]
         vector = np.empty_like(self.parameters)
         gradients = Gradients(vector, *layer_views(vector, self.layer_sizes))
-        d_pre_activation = (forward.probabilities - one_hot(labels, classes)) / len(labels)
-        for layer in reversed(range(len(self.weights))):
-            gradients.weights[layer][...] = d_pre_activation.T @ forward.layer_inputs[layer]
-            if l2:
-                gradients.weights[layer] += l2 * self.weights[layer]
-            gradients.biases[layer][...] = d_pre_activation.sum(axis=0)
-            if layer > 0:
-                d_hidden = d_pre_activation @ self.weights[layer]
-                d_pre_activation = d_hidden * self.activation.derivative(
-                    forward.pre_activations[layer - 1], self.activation_parameter
-                )
+        output_delta = (forward.probabilities - one_hot(labels, classes)) / len(labels)
+        backprop.backward(self.weights, forward.inputs, forward.buffers, output_delta,
+                          [self._slope] * len(forward.buffers.slope), gradients.weights,
+                          gradients.biases)
+        if l2:
+            for gradient, weight in zip(gradients.weights, self.weights):
+                gradient += l2 * weight
         return gradients
 
     def l2_penalty(self, l2: float) -> float:

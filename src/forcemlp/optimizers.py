@@ -31,11 +31,6 @@ OPTIMIZER_TITLES = {
     "rmsprop": "RMSprop",
     "adam": "Adam",
 }
-# torch.optim's default learning rates, for reference: the explorer always passes one.
-TORCH_DEFAULT_LEARNING_RATES = {
-    "gd": 1e-3, "sgd": 1e-3, "momentum": 1e-3, "nesterov": 1e-3,
-    "adagrad": 1e-2, "adadelta": 1.0, "rmsprop": 1e-2, "adam": 1e-3,
-}
 
 
 class GradientDescent:

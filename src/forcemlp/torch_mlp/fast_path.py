@@ -33,6 +33,7 @@ import torch
 from threadpoolctl import threadpool_limits
 from torch import nn
 
+from .. import backprop
 from ..data import Split
 from ..errors import ForceMLPError
 from ..training import CHECK_EVERY_STEPS, EpochRecorder
@@ -164,14 +165,10 @@ class _Workspace:
 
     def __init__(self, rows: int, layer_sizes: list[int]) -> None:
         self.rows = np.arange(rows)
-        self.ones = np.ones(rows, np.float32)  # bias gradient = ones @ delta, one BLAS call
         self.pixels = np.empty((rows, layer_sizes[0]), np.uint8)
         self.inputs = np.empty((rows, layer_sizes[0]), np.float32)
-        self.pre = [np.empty((rows, size), np.float32) for size in layer_sizes[1:]]
-        self.post = [np.empty_like(pre) for pre in self.pre[:-1]]
-        self.slope = [np.empty_like(pre) for pre in self.pre[:-1]]
-        self.delta = [np.empty_like(pre) for pre in self.pre[:-1]]
-        self.probabilities = np.empty_like(self.pre[-1])
+        self.passes = backprop.Buffers.allocate(rows, layer_sizes, np.float32)
+        self.probabilities = np.empty_like(self.passes.logits)
         self.row_max = np.empty((rows, 1), np.float32)
         self.row_sum = np.empty((rows, 1), np.float32)
         self.log_row_sum = np.empty(rows, np.float32)
@@ -181,13 +178,12 @@ class _Workspace:
 
 
 class NumpyAdamEpochs:
-    """Forward, backward and Adam for a Linear/activation stack, as the lesson writes them::
+    """Forward, backward and Adam for a Linear/activation stack, as the lesson writes them.
 
-        forward:  a_l = h_{l-1} W_l^T + b_l,  h_l = f(a_l),  log p = log_softmax(a_L)
-        backward: d_L = (softmax(a_L) - onehot(y)) / B,  dW_l = d_l^T h_{l-1},
-                  db_l = sum_rows d_l,  d_{l-1} = (d_l W_l) * f'(a_{l-1})
-
-    The update is :func:`fused_adam_step` on flat buffers whose slices the NumPy views write.
+    The hidden layers' passes are :mod:`forcemlp.backprop`'s, as NumpyMLP runs them; the output
+    layer is written here, in place: log p = log_softmax(z_L), dE/dz_L = (softmax(z_L) -
+    onehot(y)) / B. The update is :func:`fused_adam_step` on flat buffers whose slices the
+    gradient views write.
     """
 
     def __init__(self, layers: list[tuple[nn.Linear, NumpyActivation | None]], split: Split,
@@ -238,14 +234,8 @@ class NumpyAdamEpochs:
     def _step(self, work: _Workspace, indices: np.ndarray, labels: np.ndarray) -> None:
         np.take(self.images, indices, axis=0, out=work.pixels)
         np.divide(work.pixels, np.float32(255), out=work.inputs)  # as data.to_features does
-        layer_input = work.inputs
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases)):
-            np.matmul(layer_input, weight.T, out=work.pre[layer])
-            work.pre[layer] += bias
-            if layer < len(self.activations):
-                self.activations[layer].forward(work.pre[layer], work.post[layer])
-                layer_input = work.post[layer]
-        logits = work.pre[-1]
+        logits = backprop.forward(self.weights, self.biases, work.inputs, work.passes,
+                                  [activation.forward for activation in self.activations])
         logits.argmax(axis=1, out=work.predictions)
         np.maximum.reduce(logits, axis=1, keepdims=True, out=work.row_max)
         logits -= work.row_max
@@ -257,16 +247,9 @@ class NumpyAdamEpochs:
         delta /= work.row_sum
         delta[work.rows, labels] -= 1
         delta *= work.inverse_rows
-        for layer in reversed(range(len(self.weights))):
-            layer_input = work.post[layer - 1] if layer else work.inputs
-            np.matmul(delta.T, layer_input, out=self.weight_gradients[layer])
-            np.matmul(work.ones, delta, out=self.bias_gradients[layer])
-            if layer:
-                below = layer - 1
-                np.matmul(delta, self.weights[layer], out=work.delta[below])
-                self.activations[below].slope(work.pre[below], work.post[below], work.slope[below])
-                work.delta[below] *= work.slope[below]
-                delta = work.delta[below]
+        backprop.backward(self.weights, work.inputs, work.passes, delta,
+                          [activation.slope for activation in self.activations],
+                          self.weight_gradients, self.bias_gradients)
         learning_rate = self.rate(int(self.step_count_view))
         self.step_count_view[()] += 1
         fused_adam_step(self.flat_parameters, self.flat_gradients, self.exp_avg,
