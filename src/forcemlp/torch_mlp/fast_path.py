@@ -189,7 +189,9 @@ class NumpyAdamEpochs:
     def __init__(self, layers: list[tuple[nn.Linear, NumpyActivation | None]], split: Split,
                  rate: Callable[[int], float]) -> None:
         self.linears = [linear for linear, _ in layers]
-        self.activations = [activation for _, activation in layers[:-1]]
+        hidden = [activation for _, activation in layers[:-1]]
+        self.activations = [activation.forward for activation in hidden]
+        self.slopes = [activation.slope for activation in hidden]
         self.parameters = [p for linear in self.linears for p in (linear.weight, linear.bias)]
         self.flat_parameters = nn.utils.parameters_to_vector(self.parameters).detach().clone()
         self.flat_gradients = torch.zeros_like(self.flat_parameters)
@@ -235,7 +237,7 @@ class NumpyAdamEpochs:
         np.take(self.images, indices, axis=0, out=work.pixels)
         np.divide(work.pixels, np.float32(255), out=work.inputs)  # as data.to_features does
         logits = backprop.forward(self.weights, self.biases, work.inputs, work.passes,
-                                  [activation.forward for activation in self.activations])
+                                  self.activations)
         logits.argmax(axis=1, out=work.predictions)
         np.maximum.reduce(logits, axis=1, keepdims=True, out=work.row_max)
         logits -= work.row_max
@@ -248,7 +250,7 @@ class NumpyAdamEpochs:
         delta[work.rows, labels] -= 1
         delta *= work.inverse_rows
         backprop.backward(self.weights, work.inputs, work.passes, delta,
-                          [activation.slope for activation in self.activations],
+                          self.slopes,
                           self.weight_gradients, self.bias_gradients)
         learning_rate = self.rate(int(self.step_count_view))
         self.step_count_view[()] += 1
