@@ -236,24 +236,6 @@ def evaluate(model: Any, split: Split) -> Evaluation:
     return evaluate_log_probabilities(log_probabilities, split.labels)
 
 
-def summary_text(model: Any) -> str:
-    """What ``model.summary()`` prints, as a string for the book.
-
-    Keras draws the table with rich, whose console, when it finds itself in Jupyter, also
-    displays an (empty) HTML copy; telling rich it is not in Jupyter keeps just the text.
-    rich's supported switch, ``Console(force_jupyter=False)``, cannot be used: Keras makes its
-    own Console inside ``summary`` and takes no console or option to pass on, and rich reads
-    no environment variable for it; so its private ``_is_jupyter`` probe is patched, for the
-    length of this one call.
-    """
-    from unittest import mock
-
-    parts: list[str] = []
-    with mock.patch("rich.console._is_jupyter", return_value=False):
-        model.summary(print_fn=lambda text, line_break=True: parts.append(str(text)))
-    return "\n".join(parts)
-
-
 def train_run(config: TrainConfig, splits: Splits, progress: bool = False) -> RunResult:
     """Build, train and test the model ``config`` describes, on the device it asks for.
 
